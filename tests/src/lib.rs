@@ -1,0 +1,1 @@
+//! Helpers for the whole-system tests live in tests/tests/common.
