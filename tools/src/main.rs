@@ -1,1 +1,149 @@
-fn main() {}
+//! `vmimap`: IPL and operate a vmimap system from the host.
+
+mod client;
+mod cmd;
+mod registry;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// A service-level z/VM with the VM IMAP server world in it.
+#[derive(Debug, Parser)]
+#[command(name = "vmimap", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the system folder is: `--system DIR`, else `$VMIMAP_SYSTEM`, else `./vmsys`.
+#[derive(Debug, clap::Args, Clone)]
+struct SystemArg {
+    /// The system folder.
+    #[arg(long, value_name = "DIR", env = "VMIMAP_SYSTEM", default_value = "vmsys")]
+    system: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// IPL the system (creating the folder with working defaults on first use).
+    Ipl {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Return once the system is ready and leave it running in the background.
+        #[arg(long)]
+        detach: bool,
+        /// Internal: the background process started by --detach.
+        #[arg(long, hide = true)]
+        child: bool,
+    },
+    /// Shut the running system down in an orderly way.
+    Shutdown {
+        #[command(flatten)]
+        sys: SystemArg,
+    },
+    /// A line-mode terminal: LOGON prompt, or logged on as --user (operator trust).
+    Console {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Log on (or reconnect) as this user without a password.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// One CP command as a user; prints CP's response; the exit status is CP's return code.
+    Cp {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Issue the command as this user.
+        #[arg(long)]
+        user: String,
+        /// The CP command.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Punch a host text file as 80-byte cards to a user's reader.
+    Punch {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Punch as this user.
+        #[arg(long)]
+        user: String,
+        /// Send to this user's reader (default: the punching user's own).
+        #[arg(long)]
+        to: Option<String>,
+        /// Spool class.
+        #[arg(long)]
+        class: Option<String>,
+        /// Do not punch a `:READ` header card first.
+        #[arg(long)]
+        noheader: bool,
+        /// The host file.
+        file: PathBuf,
+    },
+    /// Offline checks of the spool.
+    Spool {
+        #[command(subcommand)]
+        what: SpoolCmd,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpoolCmd {
+    /// Verify the spool of a system that is not running; changes nothing.
+    Check {
+        #[command(flatten)]
+        sys: SystemArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Durable CLOSE rate with 1 and 8 punchers, and QUERY RDR * ALL over a full reader.
+    Spool {
+        /// Closes per puncher count.
+        #[arg(long, default_value_t = 2000)]
+        closes: usize,
+        /// Files in the reader for the QUERY timing (at most 9999: spoolids are per owner).
+        #[arg(long, default_value_t = 9999)]
+        reader_files: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Ipl { sys, detach, child } => cmd::ipl::run(&sys.system, detach, child),
+        Command::Shutdown { sys } => cmd::shutdown::run(&sys.system),
+        Command::Console { sys, user } => cmd::console::run(&sys.system, user),
+        Command::Cp { sys, user, command } => cmd::cp::run(&sys.system, &user, &command.join(" ")),
+        Command::Punch {
+            sys,
+            user,
+            to,
+            class,
+            noheader,
+            file,
+        } => cmd::punch::run(&sys.system, &user, to, class, noheader, &file),
+        Command::Spool {
+            what: SpoolCmd::Check { sys },
+        } => cmd::spool::check(&sys.system),
+        Command::Bench {
+            what: BenchCmd::Spool {
+                closes,
+                reader_files,
+            },
+        } => cmd::bench::spool(closes, reader_files),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vmimap: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

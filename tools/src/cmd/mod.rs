@@ -1,0 +1,9 @@
+//! One module per `vmimap` subcommand.
+
+pub mod bench;
+pub mod console;
+pub mod cp;
+pub mod ipl;
+pub mod punch;
+pub mod shutdown;
+pub mod spool;

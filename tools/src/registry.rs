@@ -1,0 +1,20 @@
+//! The guest programs this build of vmimap has: the only place that knows every guest.
+
+use vm::Registry;
+
+/// Every guest program, by the name a directory `IPL` statement uses.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    vm::cms::register(&mut r);
+    r
+}
+
+/// The service machines first IPL puts in SYSTEM CONFIG's startup list: those whose programs this
+/// build has, in start order (the file pool server first).
+pub fn startup_users(r: &Registry) -> Vec<&'static str> {
+    [("VMSERVS", "SFS"), ("TCPIP", "TCPIP")]
+        .into_iter()
+        .filter(|(_, prog)| r.get(prog).is_some())
+        .map(|(u, _)| u)
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! The handle a guest program holds on its virtual machine.
+
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use spool::{SpoolFile, UserId};
+
+use super::{System, spoolops};
+use crate::{
+    cp::{self, CpResponse, messages::CpMsg},
+    directory::UserEntry,
+    machine::{DevRef, Interrupt, OutKind, VirtualMachine},
+};
+
+/// What a guest program sees of its virtual machine: CP commands with its own privileges, its
+/// unit-record devices, its interrupt queue and the system's async runtime.
+pub struct VmHandle {
+    sys: Arc<System>,
+    vm: Arc<VirtualMachine>,
+    rx: Receiver<Interrupt>,
+}
+
+impl std::fmt::Debug for VmHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VmHandle({})", self.vm.userid)
+    }
+}
+
+impl VmHandle {
+    pub(crate) fn new(sys: Arc<System>, vm: Arc<VirtualMachine>, rx: Receiver<Interrupt>) -> Self {
+        VmHandle { sys, vm, rx }
+    }
+
+    /// This machine's userid.
+    pub fn userid(&self) -> &UserId {
+        &self.vm.userid
+    }
+
+    /// This machine's directory entry.
+    pub fn entry(&self) -> &UserEntry {
+        &self.vm.entry
+    }
+
+    /// The system name (as in `QUERY USERID`).
+    pub fn system_name(&self) -> &str {
+        &self.sys.config().system_id
+    }
+
+    /// The system's time zone.
+    pub fn tz(&self) -> &crate::clock::TimeZone {
+        self.sys.tz()
+    }
+
+    /// Issues a CP command with this machine's privileges; CP's response lines and return code.
+    pub fn cp(&self, command: &str) -> CpResponse {
+        cp::execute(&self.sys, &self.vm, command)
+    }
+
+    /// The interrupt queue.
+    pub fn interrupts(&self) -> &Receiver<Interrupt> {
+        &self.rx
+    }
+
+    /// Waits up to `timeout` for the next interrupt. `None` on timeout; a logged-off machine
+    /// yields [`Interrupt::LoggedOff`].
+    pub fn next_interrupt(&self, timeout: Duration) -> Option<Interrupt> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(i) => Some(i),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(Interrupt::LoggedOff),
+        }
+    }
+
+    /// Whether the machine is still logged on.
+    pub fn is_logged_on(&self) -> bool {
+        !self.vm.is_logged_off()
+    }
+
+    /// Writes a line to the virtual console.
+    pub fn console(&self, line: &str) {
+        self.vm.console(line);
+    }
+
+    /// Declares whether the guest reads console input (lines typed at a terminal are then queued
+    /// as [`Interrupt::Console`]; otherwise CP executes them).
+    pub fn set_reads_console(&self, on: bool) {
+        self.vm.lock().reads_console = on;
+    }
+
+    /// Writes a record (a card image) to the first punch.
+    pub fn punch(&self, record: Vec<u8>) -> Result<(), CpMsg> {
+        spoolops::write_record(&self.sys, &self.vm, DevRef::Kind(OutKind::Punch), record)
+    }
+
+    /// Writes a line to the first printer.
+    pub fn print(&self, record: Vec<u8>) -> Result<(), CpMsg> {
+        spoolops::write_record(&self.sys, &self.vm, DevRef::Kind(OutKind::Printer), record)
+    }
+
+    /// Ends the file being written on a device, as a guest's end-of-file would: ignored while the
+    /// device has CONT set (unless the file is purged). Returns CP's response lines.
+    pub fn close_device(&self, dev: DevRef, opts: &spoolops::CloseOpts) -> Result<Vec<String>, CpMsg> {
+        let cont = {
+            let g = self.vm.lock();
+            g.devices
+                .output_index(dev)
+                .is_some_and(|i| g.devices.outputs[i].cont)
+        };
+        if cont && !opts.purge {
+            return Ok(Vec::new());
+        }
+        spoolops::close_output(&self.sys, &self.vm, dev, opts)
+    }
+
+    /// Opens the next eligible reader file (first in queue order that matches the reader class
+    /// and is not held) and returns it with its records; `None` when the reader is empty.
+    pub fn read_next(&self) -> Result<Option<(SpoolFile, Vec<Vec<u8>>)>, CpMsg> {
+        spoolops::reader_open(&self.sys, &self.vm)
+    }
+
+    /// Ends the reader file: it is purged unless `hold` (or SPOOL RDR HOLD/KEEP, or the file's
+    /// KEEP) keeps it.
+    pub fn close_reader(&self, hold: bool) -> Result<(), CpMsg> {
+        spoolops::reader_close(&self.sys, &self.vm, hold).map(|_| ())
+    }
+
+    /// Runs a future on the system's runtime as a task of this machine: it is aborted when the
+    /// machine logs off.
+    pub fn spawn<F>(&self, fut: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let h = self.sys.runtime().spawn(fut);
+        let mut g = self.vm.lock();
+        g.tasks.retain(|t| !t.is_finished());
+        g.tasks.push(h.abort_handle());
+        h
+    }
+
+    /// The system's async runtime.
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        self.sys.runtime()
+    }
+
+    /// A host folder private to this machine for its virtual DASD.
+    pub fn dasd_dir(&self) -> PathBuf {
+        self.sys.dasd_dir(&self.vm.userid)
+    }
+}

@@ -1,0 +1,171 @@
+//! One-shot requests: a CP command, a punch, SHUTDOWN, status.
+
+use std::sync::Arc;
+
+use spool::{Class, Queue, UserId};
+
+use super::{Out, protocol::{Reply, Request}};
+use crate::{
+    clock,
+    cp::{self, messages},
+    machine::{DevRef, OutKind, VirtualMachine},
+    system::{RunState, System, spoolops},
+};
+
+/// The logged-on machine of `user`, or a transient one with its directory privileges.
+fn machine(sys: &System, user: &str) -> Result<Arc<VirtualMachine>, messages::CpMsg> {
+    let u = UserId::parse(user).map_err(|_| messages::userid_missing())?;
+    if let Some(vm) = sys.vm(&u) {
+        return Ok(vm);
+    }
+    let e = sys
+        .entry(&u)
+        .ok_or_else(|| messages::not_in_directory(u.as_str()))?;
+    let (vm, _rx) = VirtualMachine::new(e, clock::now(), true, 0);
+    Ok(Arc::new(vm))
+}
+
+fn refuse(out: &Out, m: messages::CpMsg) {
+    out.send(&Reply::Answer {
+        rc: m.rc(),
+        lines: vec![m.to_string()],
+    });
+}
+
+pub(super) fn run(sys: &Arc<System>, req: Request, out: &Out) {
+    match req {
+        Request::Cp { user, command } => match machine(sys, &user) {
+            Ok(vm) => {
+                let r = cp::execute(sys, &vm, &command);
+                out.send(&Reply::Answer {
+                    rc: r.rc,
+                    lines: r.lines,
+                });
+            }
+            Err(m) => refuse(out, m),
+        },
+        Request::Punch {
+            user,
+            to,
+            class,
+            name,
+            ftype,
+            cards,
+        } => match punch(sys, &user, to, class, name, ftype, cards) {
+            Ok(lines) => {
+                out.send(&Reply::Answer { rc: 0, lines });
+            }
+            Err(m) => refuse(out, m),
+        },
+        Request::Shutdown => {
+            sys.request_shutdown("HOST");
+            out.send(&Reply::Answer {
+                rc: 0,
+                lines: vec!["HCPSHU9001I System shutdown started".into()],
+            });
+            sys.wait();
+            out.send(&Reply::End {
+                end: "shutdown".into(),
+            });
+        }
+        Request::Status => {
+            out.send(&Reply::Status {
+                system: sys.config().system_id.clone(),
+                state: match sys.run_state() {
+                    RunState::Up => "up",
+                    RunState::ShuttingDown => "shutting down",
+                    RunState::Down => "down",
+                }
+                .into(),
+                users: sys.users(),
+            });
+        }
+        Request::Line { .. } | Request::Eof | Request::Console { .. } => {
+            out.send(&Reply::Error {
+                error: "a line or eof request needs a console session first".into(),
+            });
+        }
+    }
+}
+
+/// Punches `cards` as `user` to `to`'s reader (default the user's own) and closes the file.
+fn punch(
+    sys: &Arc<System>,
+    user: &str,
+    to: Option<String>,
+    class: Option<String>,
+    name: Option<String>,
+    ftype: Option<String>,
+    cards: Vec<String>,
+) -> Result<Vec<String>, messages::CpMsg> {
+    let vm = machine(sys, user)?;
+    let target = match to.as_deref() {
+        None | Some("*") => vm.userid.clone(),
+        Some(t) => {
+            let u = UserId::parse(t).map_err(|_| messages::userid_missing())?;
+            if sys.entry(&u).is_none() {
+                return Err(messages::not_in_directory(u.as_str()));
+            }
+            u
+        }
+    };
+    let class = match class.as_deref() {
+        None => None,
+        Some(c) => {
+            let mut ch = c.chars();
+            match (ch.next().and_then(Class::new), ch.next()) {
+                (Some(cl), None) => Some(cl),
+                _ => return Err(messages::invalid_operand(c)),
+            }
+        }
+    };
+    for n in [&name, &ftype].into_iter().flatten() {
+        if n.is_empty() || n.chars().count() > 8 || n.contains(' ') {
+            return Err(messages::invalid_operand(n));
+        }
+    }
+    if cards.iter().any(|c| c.len() > 80) {
+        return Err(messages::invalid_operand("card longer than 80 bytes"));
+    }
+    {
+        let g = vm.lock();
+        let idx = g
+            .devices
+            .output_index(DevRef::Kind(OutKind::Punch))
+            .ok_or_else(|| messages::no_device("PUN"))?;
+        if let Some(f) = &g.devices.outputs[idx].open {
+            return Err(messages::invalid_operand(&format!(
+                "punch has open file {:04}; CLOSE or PURGE it first",
+                f.spoolid
+            )));
+        }
+    }
+    let dev = DevRef::Kind(OutKind::Punch);
+    for c in cards {
+        let mut card = c.into_bytes();
+        card.resize(80, b' ');
+        if let Err(m) = spoolops::write_record(sys, &vm, dev, card) {
+            let _ = spoolops::close_output(
+                sys,
+                &vm,
+                dev,
+                &spoolops::CloseOpts {
+                    purge: true,
+                    ..Default::default()
+                },
+            );
+            return Err(m);
+        }
+    }
+    spoolops::close_output(
+        sys,
+        &vm,
+        dev,
+        &spoolops::CloseOpts {
+            to: Some((target, Queue::Rdr)),
+            name: name.map(|n| (n.to_ascii_uppercase(), ftype.unwrap_or_default().to_ascii_uppercase())),
+            class,
+            ..Default::default()
+        },
+    )
+}
