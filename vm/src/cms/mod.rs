@@ -56,8 +56,11 @@ impl CmsEnv<'_> {
 }
 
 impl Guest for Cms {
+    fn reads_console(&self) -> bool {
+        true
+    }
+
     fn run(self: Box<Self>, vm: VmHandle) -> anyhow::Result<()> {
-        vm.set_reads_console(true);
         let mut env = CmsEnv {
             vm: &vm,
             disks: BTreeMap::new(),

@@ -15,6 +15,13 @@ use crate::{directory::Ipl, system::VmHandle};
 pub trait Guest: Send {
     /// Runs the guest until it ends (LOGOFF) or is told to stop.
     fn run(self: Box<Self>, vm: VmHandle) -> anyhow::Result<()>;
+
+    /// Whether lines typed at the machine's terminal go to this program (as CMS reads its
+    /// console) rather than to CP. Decided before the program starts, so that no line typed
+    /// right after logon can go to the wrong place.
+    fn reads_console(&self) -> bool {
+        false
+    }
 }
 
 /// Makes a guest program for a virtual machine from its directory `IPL` statement.

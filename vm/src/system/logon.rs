@@ -120,6 +120,7 @@ impl System {
         rx: crossbeam_channel::Receiver<Interrupt>,
         guest: Box<dyn crate::machine::Guest>,
     ) {
+        vm.lock().reads_console = guest.reads_console();
         let sys = self.clone();
         let vm2 = vm.clone();
         let name = vm.userid.to_string();
