@@ -154,10 +154,8 @@ impl Spool {
         let lock = lock_dir(dir)?;
         let (st, end, report) = recover(dir, &journal_dir, &opts, true)?;
         let journal = Arc::new(Journal::open(&journal_dir, end, opts.segment_bytes)?);
-        let start = checkpoint::read(dir)?.map(|(_, p)| p).unwrap_or(Pos {
-            segment: 0,
-            offset: 0,
-        });
+        // Growth is measured from the last checkpoint, or from where this IPL found the journal.
+        let start = checkpoint::read(dir)?.map_or(end, |(_, p)| p);
         Ok((
             Spool {
                 dir: dir.to_path_buf(),
