@@ -7,16 +7,12 @@
 //! u32 and per file (metadata, data segment u32, offset u64, length u64), then a CRC-32 of all of
 //! the preceding bytes.
 
-use std::{
-    fs::{self, File},
-    io::Write,
-    path::Path,
-};
+use std::{fs, path::Path};
 
 use crate::{
     DataRef, SpoolError, SpoolResult,
     codec::{Dec, Enc, get_meta, put_meta},
-    journal::{Pos, fsync_dir},
+    wal::{Pos, atomic_write as wal_atomic_write},
     state::{Entry, State},
 };
 
@@ -118,11 +114,5 @@ pub(crate) fn read(dir: &Path) -> SpoolResult<Option<(State, Pos)>> {
 
 /// Writes `bytes` to `dir/name` atomically and durably.
 pub(crate) fn atomic_write(dir: &Path, name: &str, bytes: &[u8]) -> SpoolResult<()> {
-    let tmp = dir.join(format!("{name}.tmp"));
-    let path = dir.join(name);
-    let mut f = File::create(&tmp).map_err(|e| SpoolError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| SpoolError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| SpoolError::io(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| SpoolError::io(&path, e))?;
-    fsync_dir(dir)
+    wal_atomic_write(dir, name, bytes)
 }

@@ -13,14 +13,14 @@ pub mod cards;
 mod checkpoint;
 pub mod codec;
 mod error;
-mod journal;
 mod state;
 mod store;
 mod types;
 mod userid;
+pub mod wal;
 
 pub use error::{SpoolError, SpoolResult};
-pub use journal::DurableWait;
+pub use wal::DurableWait;
 pub use state::{MAX_SPOOLID, NewFile, Txn};
 pub use store::{RecoveryReport, Spool, SpoolCheck, SpoolOptions};
 pub use types::{Class, DataRef, DevType, FileAttrs, Hold, Queue, SpoolFile};

@@ -13,9 +13,12 @@ use crate::{
     Queue, SpoolError, SpoolFile, SpoolResult, UserId,
     checkpoint,
     codec::get_records,
-    journal::{self, Journal, Pos, SEG_HEADER_LEN},
+    wal::{self as journal, Journal, Pos, SEG_HEADER_LEN},
     state::{State, Txn},
 };
+
+/// Magic of the spool's journal segments.
+const SPOOL_MAGIC: &[u8; 8] = b"VMSPJRNL";
 
 /// Tunables of the spool store.
 #[derive(Debug, Clone)]
@@ -129,7 +132,7 @@ fn recover(
         ),
     };
     let max_entry = opts.max_file_bytes + (1 << 20);
-    let (entries, end) = journal::scan(journal_dir, start, max_entry, repair)?;
+    let (entries, end) = journal::scan(journal_dir, SPOOL_MAGIC, start, max_entry, repair)?;
     for e in &entries {
         st.replay(&e.payload, e.segment, e.payload_offset)
             .map_err(|err| {
@@ -153,7 +156,7 @@ impl Spool {
         fs::create_dir_all(&journal_dir).map_err(|e| SpoolError::io(&journal_dir, e))?;
         let lock = lock_dir(dir)?;
         let (st, end, report) = recover(dir, &journal_dir, &opts, true)?;
-        let journal = Arc::new(Journal::open(&journal_dir, end, opts.segment_bytes)?);
+        let journal = Arc::new(Journal::open(&journal_dir, SPOOL_MAGIC, end, opts.segment_bytes)?);
         // Growth is measured from the last checkpoint, or from where this IPL found the journal.
         let start = checkpoint::read(dir)?.map_or(end, |(_, p)| p);
         Ok((

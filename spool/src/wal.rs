@@ -1,6 +1,7 @@
-//! The spool journal: append-only segment files with group commit.
+//! A write-ahead log: append-only segment files with group commit. The spool's journal and the SFS
+//! file pools' logs are both one of these, each with its own magic.
 //!
-//! Layout of a segment `journal/NNNNNNNN.jnl`: a 16-byte header (`VMSPJRNL`, version u16, segment
+//! Layout of a segment `NNNNNNNN.jnl`: a 16-byte header (an 8-byte magic, version u16, segment
 //! number u32, two reserved bytes) followed by entries `[len u32][crc32 u32][payload]`. An entry is
 //! valid only if it is complete and its checksum matches; a torn tail left by a crash is cut off at
 //! recovery. Segments before the newest are always complete: the writer syncs a segment before it
@@ -24,25 +25,29 @@ use std::{
 
 use crate::{SpoolError, SpoolResult};
 
-pub(crate) const SEG_MAGIC: &[u8; 8] = b"VMSPJRNL";
-pub(crate) const SEG_VERSION: u16 = 1;
-pub(crate) const SEG_HEADER_LEN: u64 = 16;
+/// Version of the segment format.
+pub const SEG_VERSION: u16 = 1;
+/// Length of a segment header; the first entry starts here.
+pub const SEG_HEADER_LEN: u64 = 16;
 const ENTRY_HEADER_LEN: u64 = 8;
 
 /// A position in the journal: a segment and a byte offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Pos {
+pub struct Pos {
+    /// Segment number.
     pub segment: u32,
+    /// Byte offset in the segment.
     pub offset: u64,
 }
 
-pub(crate) fn segment_path(dir: &Path, seg: u32) -> PathBuf {
+/// The path of segment `seg` in `dir`.
+pub fn segment_path(dir: &Path, seg: u32) -> PathBuf {
     dir.join(format!("{seg:08}.jnl"))
 }
 
-fn segment_header(seg: u32) -> Vec<u8> {
+fn segment_header(magic: &[u8; 8], seg: u32) -> Vec<u8> {
     let mut h = Vec::with_capacity(SEG_HEADER_LEN as usize);
-    h.extend_from_slice(SEG_MAGIC);
+    h.extend_from_slice(magic);
     h.extend_from_slice(&SEG_VERSION.to_be_bytes());
     h.extend_from_slice(&seg.to_be_bytes());
     h.extend_from_slice(&[0, 0]);
@@ -50,7 +55,7 @@ fn segment_header(seg: u32) -> Vec<u8> {
 }
 
 /// Lists the segment numbers present in `dir`, ascending.
-pub(crate) fn list_segments(dir: &Path) -> SpoolResult<Vec<u32>> {
+pub fn list_segments(dir: &Path) -> SpoolResult<Vec<u32>> {
     let mut segs = Vec::new();
     let rd = fs::read_dir(dir).map_err(|e| SpoolError::io(dir, e))?;
     for ent in rd {
@@ -68,25 +73,30 @@ pub(crate) fn list_segments(dir: &Path) -> SpoolResult<Vec<u32>> {
     Ok(segs)
 }
 
-pub(crate) fn fsync_dir(dir: &Path) -> SpoolResult<()> {
+/// Makes a directory's entries durable.
+pub fn fsync_dir(dir: &Path) -> SpoolResult<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| SpoolError::io(dir, e))
 }
 
 /// One entry found while scanning the journal.
-pub(crate) struct ScannedEntry {
+#[derive(Debug)]
+pub struct ScannedEntry {
+    /// Segment it is in.
     pub segment: u32,
     /// Offset of the payload (after the 8-byte entry header) in the segment.
     pub payload_offset: u64,
+    /// The payload.
     pub payload: Vec<u8>,
 }
 
-/// Reads every valid entry from `start` onwards. A torn or damaged tail of the *last* segment is
+/// Reads every valid entry of the log in `dir` (segments with `magic`) from `start` onwards. A torn or damaged tail of the *last* segment is
 /// truncated (it can only be a write the crash interrupted, never an acknowledged one); damage
 /// anywhere else is reported as corruption. Returns the entries and the end position.
-pub(crate) fn scan(
+pub fn scan(
     dir: &Path,
+    magic: &[u8; 8],
     start: Pos,
     max_entry: u64,
     repair: bool,
@@ -138,9 +148,9 @@ pub(crate) fn scan(
                 path.display()
             )));
         }
-        if &header[..8] != SEG_MAGIC {
+        if &header[..8] != magic {
             return Err(SpoolError::Corrupt(format!(
-                "{} is not a spool journal segment",
+                "{} is not a log segment of this kind",
                 path.display()
             )));
         }
@@ -231,9 +241,10 @@ struct Inner {
     failed: Option<String>,
 }
 
-/// The journal writer. See the module documentation.
-pub(crate) struct Journal {
+/// The log writer. See the module documentation.
+pub struct Journal {
     dir: PathBuf,
+    magic: [u8; 8],
     inner: Mutex<Inner>,
     cv: Condvar,
     durable: AtomicU64,
@@ -263,14 +274,15 @@ impl DurableWait {
     }
 
     /// A wait for nothing (no entries were written).
-    pub(crate) fn none() -> DurableWait {
+    pub fn none() -> DurableWait {
         DurableWait {
             journal: None,
             seq: 0,
         }
     }
 
-    pub(crate) fn from_parts(journal: Arc<Journal>, seq: u64) -> DurableWait {
+    /// A wait for sequence `seq` of `journal`.
+    pub fn from_parts(journal: Arc<Journal>, seq: u64) -> DurableWait {
         DurableWait {
             journal: Some(journal),
             seq,
@@ -278,15 +290,21 @@ impl DurableWait {
     }
 }
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Journal({})", self.dir.display())
+    }
+}
+
 impl Journal {
     /// Opens the journal for appending at `end` (as found by [`scan`]).
-    pub(crate) fn open(dir: &Path, end: Pos, seg_limit: u64) -> SpoolResult<Journal> {
+    pub fn open(dir: &Path, magic: &[u8; 8], end: Pos, seg_limit: u64) -> SpoolResult<Journal> {
         let mut pending = Vec::new();
         let (file, end) = if end.offset < SEG_HEADER_LEN {
             // No usable segment yet (or a header-less one): (re)create it through the pending path.
             let path = segment_path(dir, end.segment.max(1));
             let _ = fs::remove_file(&path);
-            pending.push((end.segment.max(1), segment_header(end.segment.max(1))));
+            pending.push((end.segment.max(1), segment_header(magic, end.segment.max(1))));
             (
                 None,
                 Pos {
@@ -306,6 +324,7 @@ impl Journal {
         };
         Ok(Journal {
             dir: dir.to_path_buf(),
+            magic: *magic,
             inner: Mutex::new(Inner {
                 pending,
                 end,
@@ -321,18 +340,18 @@ impl Journal {
     }
 
     /// The newest sequence number known to be on disk.
-    pub(crate) fn durable_seq(&self) -> u64 {
+    pub fn durable_seq(&self) -> u64 {
         self.durable.load(Ordering::Acquire)
     }
 
     /// The logical end of the journal (including entries not yet flushed).
-    pub(crate) fn end(&self) -> Pos {
+    pub fn end(&self) -> Pos {
         self.inner.lock().unwrap().end
     }
 
     /// Appends framed entries; returns the sequence number that covers them and, for each payload,
     /// its position (segment, payload offset).
-    pub(crate) fn append(&self, payloads: &[Vec<u8>]) -> SpoolResult<(u64, Vec<Pos>)> {
+    pub fn append(&self, payloads: &[Vec<u8>]) -> SpoolResult<(u64, Vec<Pos>)> {
         let mut g = self.inner.lock().unwrap();
         if let Some(f) = &g.failed {
             return Err(SpoolError::Failed(f.clone()));
@@ -342,7 +361,7 @@ impl Journal {
             let need = ENTRY_HEADER_LEN + p.len() as u64;
             if g.end.offset > SEG_HEADER_LEN && g.end.offset + need > self.seg_limit {
                 let seg = g.end.segment + 1;
-                g.pending.push((seg, segment_header(seg)));
+                g.pending.push((seg, segment_header(&self.magic, seg)));
                 g.end = Pos {
                     segment: seg,
                     offset: SEG_HEADER_LEN,
@@ -368,7 +387,7 @@ impl Journal {
     }
 
     /// Blocks until sequence `seq` is durable, flushing as the leader when nobody else is.
-    pub(crate) fn wait_durable(&self, seq: u64) -> SpoolResult<()> {
+    pub fn wait_durable(&self, seq: u64) -> SpoolResult<()> {
         let mut g = self.inner.lock().unwrap();
         loop {
             if self.durable.load(Ordering::Acquire) >= seq {
@@ -440,8 +459,19 @@ impl Journal {
     }
 
     /// Waits for everything appended so far.
-    pub(crate) fn flush(&self) -> SpoolResult<()> {
+    pub fn flush(&self) -> SpoolResult<()> {
         let seq = self.inner.lock().unwrap().appended_seq;
         self.wait_durable(seq)
     }
+}
+
+/// Writes `bytes` to `dir/name` atomically and durably.
+pub fn atomic_write(dir: &Path, name: &str, bytes: &[u8]) -> SpoolResult<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let path = dir.join(name);
+    let mut f = File::create(&tmp).map_err(|e| SpoolError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| SpoolError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| SpoolError::io(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| SpoolError::io(&path, e))?;
+    fsync_dir(dir)
 }
