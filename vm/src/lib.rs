@@ -8,6 +8,7 @@ pub mod config;
 pub mod cp;
 pub mod directory;
 pub mod grammar;
+pub mod iucv;
 pub mod machine;
 pub mod privilege;
 pub mod system;

@@ -1,6 +1,9 @@
 //! Asynchronous events delivered to a guest's interrupt queue.
 
 use crossbeam_channel::Sender;
+use spool::UserId;
+
+use crate::iucv::{IucvEvent, MsgClass, SplFile};
 
 /// An event for a guest program, delivered on its interrupt queue in arrival order.
 #[derive(Debug)]
@@ -20,4 +23,18 @@ pub enum Interrupt {
     Shutdown,
     /// The virtual machine was logged off (LOGOFF or FORCE): return from `run` at once.
     LoggedOff,
+    /// An IUCV event on one of the machine's paths.
+    Iucv(IucvEvent),
+    /// A message delivered through `*MSG` or `*MSGALL`: its class, origin userid and text.
+    Message {
+        /// Message class.
+        class: MsgClass,
+        /// Who sent it.
+        from: UserId,
+        /// The text, exactly as sent.
+        text: String,
+    },
+    /// `*SPL`: a file is in the reader (reported once per connection, including files that were
+    /// already there when the machine connected).
+    SplArrival(SplFile),
 }

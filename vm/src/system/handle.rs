@@ -15,8 +15,8 @@ use crate::{
 /// What a guest program sees of its virtual machine: CP commands with its own privileges, its
 /// unit-record devices, its interrupt queue and the system's async runtime.
 pub struct VmHandle {
-    sys: Arc<System>,
-    vm: Arc<VirtualMachine>,
+    pub(crate) sys: Arc<System>,
+    pub(crate) vm: Arc<VirtualMachine>,
     rx: Receiver<Interrupt>,
 }
 

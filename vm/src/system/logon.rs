@@ -195,6 +195,7 @@ impl System {
                 vms.remove(&vm.userid);
             }
         }
+        self.iucv_logoff(vm);
         let tasks = std::mem::take(&mut vm.lock().tasks);
         for t in tasks {
             t.abort();

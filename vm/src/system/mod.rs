@@ -2,10 +2,13 @@
 //! virtual machines, the guest program registry, the async runtime and the operator's log.
 
 mod handle;
+mod handle_iucv;
+mod iucv;
 mod ipl;
 mod logon;
 mod oplog;
 mod shutdown;
+mod spl;
 pub mod spoolops;
 
 use std::{
@@ -19,6 +22,7 @@ use std::{
 };
 
 pub use handle::VmHandle;
+pub use spl::SplClient;
 pub use ipl::{
     CONTROL_SOCKET, FirstIpl, IplOptions, PID_FILE, SYSTEM_CONFIG, USER_DIRECT, create_system_folder,
 };
@@ -60,6 +64,8 @@ pub struct System {
     state_cv: Condvar,
     oplog: oplog::OpLog,
     lock: Mutex<Option<std::fs::File>>,
+    iucv: crate::iucv::IucvTable,
+    spl_reported: Mutex<HashMap<UserId, std::collections::HashSet<u64>>>,
 }
 
 impl std::fmt::Debug for System {

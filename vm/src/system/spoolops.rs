@@ -12,7 +12,7 @@ use crate::{
         format::{self, Side},
         messages::{self, CpMsg},
     },
-    machine::{DevRef, Interrupt, MsgMode, OutKind, VirtualMachine, devices::OpenFile},
+    machine::{DevRef, Interrupt, OutKind, VirtualMachine, devices::OpenFile},
 };
 
 /// Overrides a CLOSE command gives for the file it closes.
@@ -226,6 +226,7 @@ pub fn close_output(
         if let Some(me) = sys.vm(&owner) {
             me.interrupt(Interrupt::ReaderReady);
         }
+        sys.spl_arrival(&file);
     }
     Ok(lines)
 }
@@ -234,12 +235,18 @@ pub fn close_output(
 /// messages) and, for reader files, a reader-ready interrupt for its guest.
 pub fn notify_receiver(sys: &System, file: &SpoolFile, line: &str) {
     if let Some(vm) = sys.vm(&file.owner) {
-        let imsg = vm.lock().settings.imsg;
-        if imsg == MsgMode::On {
-            vm.console(line);
-        }
+        // The arrival line is an informational message (SET IMSG); a program connected to *MSG or
+        // *MSGALL gets it there. A machine not receiving it just misses the line.
+        let _ = sys.deliver_message(
+            crate::iucv::MsgClass::Imsg,
+            &file.origin,
+            &vm,
+            line,
+            line,
+        );
         if file.queue == Queue::Rdr {
             vm.interrupt(Interrupt::ReaderReady);
+            sys.spl_arrival(file);
         }
     }
 }
@@ -366,6 +373,7 @@ pub fn transfer(
         lines.push(recv_line);
         if queue == Queue::Rdr {
             issuer.interrupt(Interrupt::ReaderReady);
+            sys.spl_arrival(&after);
         }
     } else {
         notify_receiver(sys, &after, &recv_line);

@@ -8,11 +8,13 @@ mod disconnect;
 mod force;
 mod logoff;
 mod msg;
+mod msgnoh;
 mod order;
 mod purge;
 mod query;
 mod set;
 mod shutdown;
+mod smsg;
 mod spool;
 mod transfer;
 mod wng;
@@ -59,11 +61,13 @@ pub static TABLE: &[Command] = &[
     cmd("LOGOUT", 4, "*", logoff::run),
     cmd("MESSAGE", 1, "ABCDEFG", msg::run),
     cmd("MSG", 3, "ABCDEFG", msg::run),
+    cmd("MSGNOH", 6, "B", msgnoh::run),
     cmd("ORDER", 3, "DG", order::run),
     cmd("PURGE", 3, "DG", purge::run),
     cmd("QUERY", 1, "ABCDEFGH", query::run),
     cmd("SET", 3, "ABCDEFG", set::run),
     cmd("SHUTDOWN", 8, "A", shutdown::run),
+    cmd("SMSG", 2, "G", smsg::run),
     cmd("SPOOL", 2, "G", spool::run),
     cmd("TRANSFER", 4, "DG", transfer::run),
     cmd("WARNING", 1, "AB", wng::run),

@@ -1,4 +1,4 @@
-//! `MESSAGE` / `MSG`: a message to another user's console.
+//! `MESSAGE` / `MSG`: a message to another user's console (or its program, with SET MSG IUCV).
 //!
 //! ```text
 //! msg    = ("MESSAGE" / "MSG") target text
@@ -8,35 +8,20 @@
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages::{self, CpMsg}},
+    cp::{Ctx, CpResult, messages},
     grammar::Cursor,
-    machine::{MsgMode, VirtualMachine},
+    iucv::MsgClass,
 };
 
-/// Which message class: MSG or WNG.
+/// How a message is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
+    /// `MSG FROM userid  : text`
     Msg,
+    /// `WNG FROM userid  : text`
     Wng,
-}
-
-/// Delivers one message to `to`, or says why it cannot be delivered.
-pub(super) fn deliver(kind: Kind, from: &UserId, to: &VirtualMachine, text: &str) -> Result<(), CpMsg> {
-    let (mode, label, what) = {
-        let g = to.lock();
-        match kind {
-            Kind::Msg => (g.settings.msg, "MSG", "MSG off"),
-            Kind::Wng => (g.settings.wng, "WNG", "WNG off"),
-        }
-    };
-    if mode == MsgMode::Off {
-        return Err(messages::not_receiving(to.userid.as_str(), what));
-    }
-    if !to.is_connected() {
-        return Err(messages::not_receiving(to.userid.as_str(), "disconnected"));
-    }
-    to.console(&format!("{label} FROM {}: {text}", from.padded()));
-    Ok(())
+    /// The text alone (MSGNOH).
+    NoHeader,
 }
 
 /// Parses the target and text and delivers.
@@ -46,18 +31,24 @@ pub(super) fn send(ctx: &Ctx<'_>, c: &mut Cursor<'_>, kind: Kind) -> CpResult {
     if text.is_empty() {
         return Err(messages::operand_missing());
     }
+    let from = &ctx.vm.userid;
+    let (class, line) = match kind {
+        Kind::Msg => (MsgClass::Msg, format!("MSG FROM {}: {text}", from.padded())),
+        Kind::Wng => (MsgClass::Wng, format!("WNG FROM {}: {text}", from.padded())),
+        Kind::NoHeader => (MsgClass::Msg, text.to_string()),
+    };
     let up = target.to_ascii_uppercase();
     if up == "ALL" {
         if !ctx.has("AB") {
             return Err(messages::invalid_operand(target));
         }
         for vm in ctx.sys.logged_on() {
-            let _ = deliver(kind, &ctx.vm.userid, &vm, text);
+            let _ = ctx.sys.deliver_message(class, from, &vm, text, &line);
         }
         return Ok(Vec::new());
     }
     let u = if up == "*" {
-        ctx.vm.userid.clone()
+        from.clone()
     } else if crate::grammar::abbrev(&up, "OPERATOR", 2) {
         ctx.sys.config().operator.clone()
     } else {
@@ -67,7 +58,7 @@ pub(super) fn send(ctx: &Ctx<'_>, c: &mut Cursor<'_>, kind: Kind) -> CpResult {
         .sys
         .vm(&u)
         .ok_or_else(|| messages::not_logged_on(u.as_str()))?;
-    deliver(kind, &ctx.vm.userid, &vm, text)?;
+    ctx.sys.deliver_message(class, from, &vm, text, &line)?;
     Ok(Vec::new())
 }
 

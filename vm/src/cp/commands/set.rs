@@ -1,8 +1,8 @@
 //! `SET` (class G): message reception and display options.
 //!
 //! ```text
-//! set  = "SET" ( ("MSG" / "WNG" / "IMSG") onoff / "EMSG" emsg )
-//! onoff = "ON" / "OFF"
+//! set  = "SET" ( ("MSG" / "WNG" / "SMSG" / "IMSG") onoff / "EMSG" emsg )
+//! onoff = "ON" / "OFF" / "IUCV"                   ; IUCV: to the program's *MSG path
 //! emsg  = "ON" / "OFF" / "CODE" / "TEXT"
 //! ```
 
@@ -17,6 +17,8 @@ fn onoff(c: &mut Cursor<'_>) -> Result<MsgMode, crate::cp::messages::CpMsg> {
         Ok(MsgMode::On)
     } else if c.keyword("OFF", 3) {
         Ok(MsgMode::Off)
+    } else if c.keyword("IUCV", 4) {
+        Ok(MsgMode::Iucv)
     } else {
         Err(match c.peek() {
             Some(t) => messages::invalid_operand(t),
@@ -35,6 +37,10 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
         let m = onoff(c)?;
         end(c)?;
         ctx.vm.lock().settings.wng = m;
+    } else if c.keyword("SMSG", 4) {
+        let m = onoff(c)?;
+        end(c)?;
+        ctx.vm.lock().settings.smsg = m;
     } else if c.keyword("IMSG", 4) {
         let m = onoff(c)?;
         end(c)?;
