@@ -11,6 +11,7 @@ pub mod grammar;
 pub mod iucv;
 pub mod machine;
 pub mod privilege;
+pub mod sfs;
 pub mod system;
 pub mod terminal;
 

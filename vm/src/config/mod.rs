@@ -80,7 +80,8 @@ Spool_Limits Maxrecords 1000000 Maxfilesize 256M
     )
 }
 
-fn err(path: &Path, line: usize, msg: impl Into<String>) -> FileError {
+/// A line-numbered problem in a configuration file.
+pub fn err(path: &Path, line: usize, msg: impl Into<String>) -> FileError {
     FileError {
         file: path.to_path_buf(),
         line,
@@ -89,7 +90,8 @@ fn err(path: &Path, line: usize, msg: impl Into<String>) -> FileError {
 }
 
 /// Joins continuation lines and removes comments; yields (first line number, statement text).
-fn statements(text: &str, path: &Path) -> Result<Vec<(usize, String)>, FileError> {
+/// Shared by the configuration files in VM statement syntax.
+pub fn statements(text: &str, path: &Path) -> Result<Vec<(usize, String)>, FileError> {
     let mut out = Vec::new();
     let mut in_comment: Option<usize> = None;
     let mut pending: Option<(usize, String)> = None;

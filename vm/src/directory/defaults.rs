@@ -77,6 +77,7 @@ USER MAINT {maint} 64M 128M ABCDEG
 USER VMSERVS AUTOONLY 64M 256M BG
  INCLUDE IBMDFLT
  IPL SFS
+ IUCV ALLOW
  OPTION MAXCONN 4000
 *
 * The TCP/IP stack: owns the host listeners and autologs the servers.

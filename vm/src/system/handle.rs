@@ -143,6 +143,37 @@ impl VmHandle {
         self.sys.runtime()
     }
 
+    /// The path of a configuration file in the system folder (`VMSERVS DMSPARMS`, `IMAP CONFIG`…).
+    pub fn config_path(&self, name: &str) -> PathBuf {
+        self.sys.config_path(name)
+    }
+
+    /// The text of a configuration file; if it does not exist it is created with `default`.
+    pub fn config_or_default(&self, name: &str, default: &str) -> anyhow::Result<String> {
+        let p = self.config_path(name);
+        match std::fs::read_to_string(&p) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let tmp = p.with_extension("new");
+                std::fs::write(&tmp, default)?;
+                std::fs::rename(&tmp, &p)?;
+                Ok(default.to_string())
+            }
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", p.display())),
+        }
+    }
+
+    /// Offers a file pool to the system (file pool servers).
+    pub fn sfs_register(&self, pool: Arc<crate::sfs::Pool>) {
+        self.sys.sfs_register(&self.vm, pool);
+    }
+
+    /// Connects to a file pool (over IUCV to its server; checked against the directory and the
+    /// pool's connection rule).
+    pub fn sfs_connect(&self, pool: &str) -> Result<crate::sfs::SfsClient, crate::sfs::DmsError> {
+        self.sys.sfs_connect(&self.vm, pool)
+    }
+
     /// A host folder private to this machine for its virtual DASD.
     pub fn dasd_dir(&self) -> PathBuf {
         self.sys.dasd_dir(&self.vm.userid)

@@ -151,6 +151,7 @@ impl System {
             lock: Mutex::new(Some(lock)),
             iucv: Default::default(),
             spl_reported: Mutex::new(HashMap::new()),
+            pools: RwLock::new(BTreeMap::new()),
         });
         crate::terminal::serve(&sys, &dir.join(CONTROL_SOCKET))?;
         sys.oplog("z/VM Version 7 Release 3.0, Service Level 2401 (64-bit),");

@@ -196,6 +196,7 @@ impl System {
             }
         }
         self.iucv_logoff(vm);
+        self.sfs_server_gone(vm);
         let tasks = std::mem::take(&mut vm.lock().tasks);
         for t in tasks {
             t.abort();

@@ -7,6 +7,7 @@ mod iucv;
 mod ipl;
 mod logon;
 mod oplog;
+mod sfs;
 mod shutdown;
 mod spl;
 pub mod spoolops;
@@ -64,8 +65,9 @@ pub struct System {
     state_cv: Condvar,
     oplog: oplog::OpLog,
     lock: Mutex<Option<std::fs::File>>,
-    iucv: crate::iucv::IucvTable,
+    pub(crate) iucv: crate::iucv::IucvTable,
     spl_reported: Mutex<HashMap<UserId, std::collections::HashSet<u64>>>,
+    pools: RwLock<BTreeMap<crate::sfs::PoolName, sfs::PoolReg>>,
 }
 
 impl std::fmt::Debug for System {
@@ -155,6 +157,11 @@ impl System {
         if let Some(op) = self.vm(&self.config.operator) {
             op.console(line);
         }
+    }
+
+    /// The path of a configuration file in the system folder (e.g. `VMSERVS DMSPARMS`).
+    pub fn config_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 
     /// A host folder private to `userid` for its virtual DASD (minidisks, file pool storage).

@@ -30,25 +30,23 @@ impl System {
     }
 
     fn shutdown_now(self: &Arc<Self>) {
-        // Guests first get the chance to finish cleanly...
-        for vm in self.logged_on() {
-            vm.interrupt(Interrupt::Shutdown);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let running = self
-                .threads
-                .lock()
-                .unwrap()
-                .values()
-                .filter(|(_, h)| !h.is_finished())
-                .count();
-            if running == 0 || Instant::now() >= deadline {
-                break;
+        // Guests first get the chance to finish cleanly; file pool servers go last, so that the
+        // others can still reach their files while they stop.
+        let (servers, others): (Vec<_>, Vec<_>) =
+            self.logged_on().into_iter().partition(|vm| self.serves_pools(vm));
+        for group in [others, servers] {
+            for vm in &group {
+                vm.interrupt(Interrupt::Shutdown);
             }
-            thread::sleep(Duration::from_millis(5));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while group.iter().any(|vm| self.guest_running(vm)) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(2));
+            }
+            for vm in &group {
+                self.logoff(vm, LogoffWhy::Shutdown);
+            }
         }
-        // ...then everyone still logged on is logged off (closing open spool files).
+        // Anyone who logged on meanwhile.
         for vm in self.logged_on() {
             self.logoff(&vm, LogoffWhy::Shutdown);
         }
@@ -63,5 +61,16 @@ impl System {
         self.lock.lock().unwrap().take();
         *self.state.lock().unwrap() = RunState::Down;
         self.state_cv.notify_all();
+    }
+}
+
+impl System {
+    /// Whether the guest program of `vm` is still running.
+    fn guest_running(&self, vm: &crate::machine::VirtualMachine) -> bool {
+        self.threads
+            .lock()
+            .unwrap()
+            .get(&vm.userid)
+            .is_some_and(|(g, h)| *g == vm.generation && !h.is_finished())
     }
 }
