@@ -20,7 +20,12 @@ struct Cli {
 #[derive(Debug, clap::Args, Clone)]
 struct SystemArg {
     /// The system folder.
-    #[arg(long, value_name = "DIR", env = "VMIMAP_SYSTEM", default_value = "vmsys")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "VMIMAP_SYSTEM",
+        default_value = "vmsys"
+    )]
     system: PathBuf,
 }
 
@@ -85,6 +90,11 @@ enum Command {
         #[command(subcommand)]
         what: SpoolCmd,
     },
+    /// Offline checks of the SFS file pools.
+    Sfs {
+        #[command(subcommand)]
+        what: SfsCmd,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -98,6 +108,17 @@ enum SpoolCmd {
     Check {
         #[command(flatten)]
         sys: SystemArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SfsCmd {
+    /// Verify the file pools (or one) of a system that is not running; changes nothing.
+    Check {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Only this pool.
+        pool: Option<String>,
     },
 }
 
@@ -132,11 +153,15 @@ fn main() -> ExitCode {
         Command::Spool {
             what: SpoolCmd::Check { sys },
         } => cmd::spool::check(&sys.system),
+        Command::Sfs {
+            what: SfsCmd::Check { sys, pool },
+        } => cmd::sfs::check(&sys.system, pool.as_deref()),
         Command::Bench {
-            what: BenchCmd::Spool {
-                closes,
-                reader_files,
-            },
+            what:
+                BenchCmd::Spool {
+                    closes,
+                    reader_files,
+                },
         } => cmd::bench::spool(closes, reader_files),
     };
     match res {

@@ -6,6 +6,7 @@ use vm::Registry;
 pub fn registry() -> Registry {
     let mut r = Registry::new();
     vm::cms::register(&mut r);
+    vm::sfs::server::register(&mut r);
     r
 }
 

@@ -5,5 +5,6 @@ pub mod console;
 pub mod cp;
 pub mod ipl;
 pub mod punch;
+pub mod sfs;
 pub mod shutdown;
 pub mod spool;

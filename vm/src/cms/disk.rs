@@ -170,6 +170,11 @@ pub trait CmsDisk: Send + std::fmt::Debug {
     fn write(&self, f: &CmsFile) -> Result<(), String>;
     /// Erases a file; false if it did not exist.
     fn erase(&self, fname: &str, ftype: &str) -> Result<bool, String>;
+
+    /// The SFS directory this is, if it is one.
+    fn sfs_dirid(&self) -> Option<crate::sfs::DirId> {
+        None
+    }
 }
 
 /// A minidisk: a host folder.
@@ -216,7 +221,9 @@ impl CmsDisk for Minidisk {
         let rd = fs::read_dir(&self.dir).map_err(|e| e.to_string())?;
         for ent in rd.flatten() {
             let name = ent.file_name().to_string_lossy().into_owned();
-            let Some((f, t)) = name.split_once('.') else { continue };
+            let Some((f, t)) = name.split_once('.') else {
+                continue;
+            };
             if f.is_empty() || t.contains('.') || name.ends_with(".tmp") {
                 continue;
             }

@@ -5,8 +5,9 @@
 mod commands;
 pub mod disk;
 pub mod fileid;
+pub mod sfsdisk;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use disk::{CmsDisk, Minidisk};
 
@@ -33,6 +34,11 @@ pub struct CmsEnv<'a> {
     pub vm: &'a VmHandle,
     /// Accessed disks by mode letter.
     pub disks: BTreeMap<char, Box<dyn CmsDisk>>,
+    /// Connections to file pools, made when first needed.
+    pub sfs: BTreeMap<crate::sfs::PoolName, Arc<crate::sfs::SfsClient>>,
+    /// The file pool a directory id without a pool refers to (`IPL CMS PARM FILEPOOL x`, else
+    /// VMSYSU).
+    pub default_pool: crate::sfs::PoolName,
 }
 
 impl CmsEnv<'_> {
@@ -44,6 +50,27 @@ impl CmsEnv<'_> {
     /// The disk at `letter`, if accessed.
     pub fn disk(&self, letter: char) -> Option<&dyn CmsDisk> {
         self.disks.get(&letter).map(|d| d.as_ref())
+    }
+
+    /// The connection to `pool`, made on first use.
+    pub fn sfs(
+        &mut self,
+        pool: &crate::sfs::PoolName,
+    ) -> Result<Arc<crate::sfs::SfsClient>, crate::sfs::DmsError> {
+        // A connection the server severed (it was restarted) is made again.
+        if let Some(c) = self.sfs.get(pool)
+            && c.connected()
+        {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(self.vm.sfs_connect(pool.as_str())?);
+        self.sfs.insert(pool.clone(), c.clone());
+        Ok(c)
+    }
+
+    /// Parses a directory id with this session's default pool.
+    pub fn dirid(&self, text: &str) -> Result<crate::sfs::DirId, crate::sfs::DmsError> {
+        crate::sfs::DirId::parse(text, &self.default_pool)
     }
 
     /// The first accessed disk (in A–Z order) that holds `fname ftype`, for fm `*`.
@@ -61,9 +88,27 @@ impl Guest for Cms {
     }
 
     fn run(self: Box<Self>, vm: VmHandle) -> anyhow::Result<()> {
+        let default_pool = vm
+            .entry()
+            .ipl
+            .as_ref()
+            .and_then(|i| i.parm.as_deref())
+            .and_then(|p| {
+                let mut w = p.split_whitespace();
+                while let Some(t) = w.next() {
+                    if t.eq_ignore_ascii_case("FILEPOOL") {
+                        return w.next().map(str::to_string);
+                    }
+                }
+                None
+            })
+            .and_then(|p| crate::sfs::PoolName::parse(&p).ok())
+            .unwrap_or_else(|| crate::sfs::PoolName::parse("VMSYSU").unwrap());
         let mut env = CmsEnv {
             vm: &vm,
             disks: BTreeMap::new(),
+            sfs: BTreeMap::new(),
+            default_pool,
         };
         vm.console(&format!(
             "z/VM V7.3.0    vmimap CMS {}",

@@ -25,7 +25,11 @@ pub struct SfsClient {
 
 impl std::fmt::Debug for SfsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SfsClient({} to {} path {})", self.vm.userid, self.name, self.path)
+        write!(
+            f,
+            "SfsClient({} to {} path {})",
+            self.vm.userid, self.name, self.path
+        )
     }
 }
 
@@ -75,6 +79,11 @@ impl SfsClient {
             return Err(gone());
         }
         self.pool.upgrade().ok_or_else(gone)
+    }
+
+    /// Whether the path to the server still stands.
+    pub fn connected(&self) -> bool {
+        self.pool().is_ok()
     }
 
     fn who(&self) -> &UserId {
@@ -142,7 +151,12 @@ impl SfsClient {
     }
 
     /// Reads a file.
-    pub fn read_file(&self, path: &DirPath, fname: &str, ftype: &str) -> Result<(FileInfo, Content), DmsError> {
+    pub fn read_file(
+        &self,
+        path: &DirPath,
+        fname: &str,
+        ftype: &str,
+    ) -> Result<(FileInfo, Content), DmsError> {
         self.pool()?.read_file(self.who(), path, fname, ftype)
     }
 
@@ -155,7 +169,8 @@ impl SfsClient {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, DmsError> {
-        self.pool()?.read_range(self.who(), path, fname, ftype, offset, len)
+        self.pool()?
+            .read_range(self.who(), path, fname, ftype, offset, len)
     }
 
     /// Creates or replaces a file.
@@ -172,8 +187,15 @@ impl SfsClient {
     }
 
     /// Appends to a file (creating it if needed).
-    pub fn append_file(&self, path: &DirPath, fname: &str, ftype: &str, content: &Content) -> Result<FileInfo, DmsError> {
-        self.pool()?.append_file(self.who(), path, fname, ftype, content)
+    pub fn append_file(
+        &self,
+        path: &DirPath,
+        fname: &str,
+        ftype: &str,
+        content: &Content,
+    ) -> Result<FileInfo, DmsError> {
+        self.pool()?
+            .append_file(self.who(), path, fname, ftype, content)
     }
 
     /// Erases a file.
@@ -209,13 +231,20 @@ impl SfsClient {
     }
 
     /// QUERY AUTHORITY.
-    pub fn query_auth(&self, path: &DirPath, file: Option<(&str, &str)>) -> Result<Vec<(Grantee, Auth)>, DmsError> {
+    pub fn query_auth(
+        &self,
+        path: &DirPath,
+        file: Option<(&str, &str)>,
+    ) -> Result<Vec<(Grantee, Auth)>, DmsError> {
         self.pool()?.query_auth(self.who(), path, file)
     }
 
     /// Runs a work unit (several changes committed atomically) under the caller's authority. The
     /// closure gets the pool (for its `*_op` builders and authority checks) and the transaction.
-    pub fn work<R>(&self, f: impl FnOnce(&Pool, &UserId, &mut Txn<'_>) -> Result<R, DmsError>) -> Result<R, DmsError> {
+    pub fn work<R>(
+        &self,
+        f: impl FnOnce(&Pool, &UserId, &mut Txn<'_>) -> Result<R, DmsError>,
+    ) -> Result<R, DmsError> {
         let pool = self.pool()?;
         let who = self.who().clone();
         pool.commit(|t| f(&pool, &who, t))

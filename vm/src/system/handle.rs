@@ -99,7 +99,11 @@ impl VmHandle {
 
     /// Ends the file being written on a device, as a guest's end-of-file would: ignored while the
     /// device has CONT set (unless the file is purged). Returns CP's response lines.
-    pub fn close_device(&self, dev: DevRef, opts: &spoolops::CloseOpts) -> Result<Vec<String>, CpMsg> {
+    pub fn close_device(
+        &self,
+        dev: DevRef,
+        opts: &spoolops::CloseOpts,
+    ) -> Result<Vec<String>, CpMsg> {
         let cont = {
             let g = self.vm.lock();
             g.devices
@@ -172,6 +176,11 @@ impl VmHandle {
     /// pool's connection rule).
     pub fn sfs_connect(&self, pool: &str) -> Result<crate::sfs::SfsClient, crate::sfs::DmsError> {
         self.sys.sfs_connect(&self.vm, pool)
+    }
+
+    /// The system's file pools: (pool, server, available).
+    pub fn sfs_pools(&self) -> Vec<(crate::sfs::PoolName, UserId, bool)> {
+        self.sys.sfs_pools()
     }
 
     /// A host folder private to this machine for its virtual DASD.

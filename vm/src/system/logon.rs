@@ -42,7 +42,7 @@ pub enum LogoffWhy {
 
 impl System {
     /// Logs on a virtual machine for `entry` and IPLs its guest program. Returns the machine and
-    /// the logon lines for its terminal.
+    /// the logon lines (a terminal logon has already been sent them, before the guest started).
     pub fn logon(
         self: &Arc<Self>,
         entry: Arc<UserEntry>,
@@ -84,16 +84,27 @@ impl System {
                 ));
             }
             LogonHow::Autolog { by } => {
-                let by = by
-                    .as_ref()
-                    .map(|b| format!("  BY {b}"))
-                    .unwrap_or_default();
+                let by = by.as_ref().map(|b| format!("  BY {b}")).unwrap_or_default();
                 self.oplog(&format!(
                     "AUTO LOGON  ***       {} USERS = {users}{by}",
                     entry.userid.padded()
                 ));
             }
         }
+        // The terminal gets the logon lines before the guest can write anything.
+        let term_tx = match &how {
+            LogonHow::Terminal(t) => Some(t.tx.clone()),
+            LogonHow::Autolog { .. } => None,
+        };
+        let say = |lines: &[String]| {
+            if let Some(tx) = &term_tx {
+                for l in lines {
+                    let _ = tx.send(crate::machine::TermEvent::Line(l.clone()));
+                }
+            }
+        };
+        say(&lines);
+        let shown = lines.len();
         if let Some(ipl) = entry.ipl.clone() {
             match self.programs.get(&ipl.program) {
                 Some(factory) => match factory(&ipl) {
@@ -111,6 +122,7 @@ impl System {
                 }
             }
         }
+        say(&lines[shown..]);
         Ok((vm, lines))
     }
 

@@ -1,18 +1,16 @@
 //! A terminal session on the control socket: the LOGON prompt (or a trusted logon), then lines
 //! typed go to the guest (CMS) or to CP, and console output flows back as it is produced.
 
-use std::{
-    io::BufRead,
-    os::unix::net::UnixStream,
-    sync::Arc,
-    thread,
-    time::Duration,
-};
+use std::{io::BufRead, os::unix::net::UnixStream, sync::Arc, thread, time::Duration};
 
 use crossbeam_channel::{Receiver, unbounded};
 use spool::UserId;
 
-use super::{Out, protocol::{Reply, Request}, read_request};
+use super::{
+    Out,
+    protocol::{Reply, Request},
+    read_request,
+};
 use crate::{
     cp::{self, messages},
     directory::password::dummy_verify,
@@ -48,11 +46,20 @@ fn next_input(rd: &mut impl BufRead, out: &Out) -> Input {
 
 /// Copies console output of the terminal to the client until the terminal is detached.
 fn pump(rx: Receiver<TermEvent>, out: Out) {
+    let mut last = String::new();
     for ev in rx {
         let ok = match ev {
-            TermEvent::Line(line) => out.send(&Reply::Line { line }),
+            TermEvent::Line(line) => {
+                let ok = out.send(&Reply::Line { line: line.clone() });
+                last = line;
+                ok
+            }
             TermEvent::Detached(why) => {
-                out.send(&Reply::Line { line: why });
+                // DISCONNECT writes its `DISCONNECT AT …` line and then detaches with the same
+                // text: show it once.
+                if why != last {
+                    out.send(&Reply::Line { line: why });
+                }
                 out.send(&Reply::End {
                     end: "disconnect".into(),
                 });
@@ -80,7 +87,9 @@ fn prelogon(
     done: &mut u64,
 ) -> Option<Arc<VirtualMachine>> {
     let say = |l: &str| {
-        out.send(&Reply::Line { line: l.to_string() });
+        out.send(&Reply::Line {
+            line: l.to_string(),
+        });
     };
     say(&format!(
         "vmimap {} -- system {} (z/VM 7.3 service-level emulation)",
@@ -181,14 +190,8 @@ fn attach(
         return None;
     };
     match sys.logon(entry, LogonHow::Terminal(term.clone())) {
-        Ok((vm, lines)) => {
-            // Logon lines go out before anything the guest writes at IPL: the guest thread only
-            // starts writing once it runs, and these are queued first on the same channel.
-            for l in lines {
-                let _ = term.tx.send(TermEvent::Line(l));
-            }
-            Some(vm)
-        }
+        // System::logon has sent the logon lines to the terminal, before the guest started.
+        Ok((vm, _lines)) => Some(vm),
         Err(m) => {
             out.send(&Reply::Line {
                 line: m.to_string(),
@@ -217,12 +220,14 @@ pub(super) fn run(
                 out.send(&Reply::Error {
                     error: messages::userid_missing().to_string(),
                 });
+                linger(&mut rd);
                 return;
             };
             if sys.entry(&u).is_none() {
                 out.send(&Reply::Error {
                     error: messages::not_in_directory(u.as_str()).to_string(),
                 });
+                linger(&mut rd);
                 return;
             }
             match attach(sys, u, &term, &out) {
@@ -231,6 +236,7 @@ pub(super) fn run(
                     out.send(&Reply::End {
                         end: "logoff".into(),
                     });
+                    linger(&mut rd);
                     return;
                 }
             }
@@ -246,26 +252,18 @@ pub(super) fn run(
         .spawn(move || pump(rx, pump_out))
         .expect("cannot start a terminal thread");
     loop {
-        let attached = vm
-            .lock()
-            .terminal
-            .as_ref()
-            .is_some_and(|t| t.id == term.id);
+        let attached = vm.lock().terminal.as_ref().is_some_and(|t| t.id == term.id);
         if vm.is_logged_off() || !attached {
             break;
         }
         match next_input(&mut rd, &out) {
             Input::Line(text) => {
                 done += 1;
-                enter(sys, &vm, &term, &text);
+                enter(sys, &vm, &text);
                 out.send(&Reply::Done { done });
             }
             Input::End => {
-                let attached = vm
-                    .lock()
-                    .terminal
-                    .as_ref()
-                    .is_some_and(|t| t.id == term.id);
+                let attached = vm.lock().terminal.as_ref().is_some_and(|t| t.id == term.id);
                 if attached && !vm.is_logged_off() {
                     sys.disconnect(&vm);
                 }
@@ -277,9 +275,29 @@ pub(super) fn run(
     let _ = pump.join();
 }
 
+/// After refusing a session, reads (and ignores) what the client still sends until it closes the
+/// connection, for a few seconds at most. Closing at once would make a client that is still
+/// typing fail with a broken pipe before it has read why it was refused.
+fn linger(rd: &mut std::io::BufReader<UnixStream>) {
+    use std::io::Read;
+    let _ = rd.get_ref().shutdown(std::net::Shutdown::Write);
+    let _ = rd.get_ref().set_read_timeout(Some(LINGER));
+    let deadline = std::time::Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        match rd.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// How long a refused session's input is drained.
+const LINGER: Duration = Duration::from_secs(5);
+
 /// Routes one typed line: `#CP` lines and lines for a machine whose guest does not read the
 /// console go to CP; others are queued for the guest, and we wait until it has dealt with them.
-fn enter(sys: &Arc<System>, vm: &Arc<VirtualMachine>, term: &Terminal, text: &str) {
+fn enter(sys: &Arc<System>, vm: &Arc<VirtualMachine>, text: &str) {
     let trimmed = text.trim_start();
     let cp_line = if trimmed.len() >= 3 && trimmed[..3].eq_ignore_ascii_case("#CP") {
         Some(trimmed[3..].trim_start())
@@ -290,9 +308,11 @@ fn enter(sys: &Arc<System>, vm: &Arc<VirtualMachine>, term: &Terminal, text: &st
     };
     match cp_line {
         Some(line) => {
+            // CP's response is console output like any other: spooled when console spooling is
+            // started, and not shown with SPOOL CONSOLE NOTERM.
             let r = cp::execute(sys, vm, line);
             for l in r.lines {
-                let _ = term.tx.send(TermEvent::Line(l));
+                vm.console(&l);
             }
         }
         None => {

@@ -1,11 +1,18 @@
 //! CMS commands. A command that is not a CMS command is passed to CP; if CP does not know it
 //! either, CMS says so (rc -3).
 
+mod access;
+mod copyfile;
+mod enroll;
 mod erase;
+mod execio;
+mod grant;
 mod listfile;
 mod punch;
+mod query;
 mod readcard;
 mod receive;
+mod sfsdir;
 mod typ;
 
 use super::{
@@ -18,12 +25,23 @@ type Run = fn(&mut CmsEnv<'_>, &mut Cursor<'_>) -> i32;
 
 /// CMS commands and their minimum abbreviations.
 static TABLE: &[(&str, usize, Run)] = &[
-    ("ERASE", 5, erase::run),
+    ("ACCESS", 3, access::run),
+    ("COPYFILE", 4, copyfile::run),
+    ("CREATE", 6, sfsdir::create),
+    ("DELETE", 6, sfsdir::delete),
+    ("ENROLL", 6, enroll::enroll),
+    ("ERASE", 5, sfsdir::erase_any),
+    ("EXECIO", 6, execio::run),
     ("FILELIST", 5, listfile::filelist),
+    ("GRANT", 5, grant::grant),
     ("LISTFILE", 5, listfile::run),
+    ("MODIFY", 6, enroll::modify),
     ("PUNCH", 2, punch::run),
     ("READCARD", 4, readcard::run),
     ("RECEIVE", 7, receive::run),
+    ("RELEASE", 3, access::release),
+    ("RENAME", 6, sfsdir::rename),
+    ("REVOKE", 6, grant::revoke),
     ("TYPE", 1, typ::run),
 ];
 
@@ -40,13 +58,19 @@ pub fn execute(env: &mut CmsEnv<'_>, line: &str) -> i32 {
     if word.eq_ignore_ascii_case("CP") {
         return cp(env, c.rest());
     }
+    if crate::grammar::abbrev(word, "QUERY", 1) {
+        return query::run(env, &mut c, line);
+    }
     if let Some((_, _, run)) = TABLE.iter().find(|(n, m, _)| abbrev(word, n, *m)) {
         return run(env, &mut c);
     }
     // IMPCP: not a CMS command, so try CP.
     let r = env.vm.cp(line);
     if r.rc == 1 {
-        env.say(&format!("Unknown CP/CMS command: {}", crate::cp::messages::echo(word)));
+        env.say(&format!(
+            "Unknown CP/CMS command: {}",
+            crate::cp::messages::echo(word)
+        ));
         return -3;
     }
     for l in &r.lines {
@@ -111,11 +135,7 @@ pub(crate) fn file_arg(
         }
         _ => None,
     };
-    Ok(FileArg {
-        fname,
-        ftype,
-        mode,
-    })
+    Ok(FileArg { fname, ftype, mode })
 }
 
 /// Options after `(`: returns them upper-cased.
@@ -123,7 +143,11 @@ pub(crate) fn options(c: &mut Cursor<'_>) -> Vec<String> {
     let rest: Vec<String> = c
         .remaining()
         .into_iter()
-        .map(|s| s.trim_start_matches('(').trim_end_matches(')').to_ascii_uppercase())
+        .map(|s| {
+            s.trim_start_matches('(')
+                .trim_end_matches(')')
+                .to_ascii_uppercase()
+        })
         .filter(|s| !s.is_empty())
         .collect();
     rest
@@ -145,7 +169,9 @@ pub(crate) fn store(
         return Err(36);
     };
     if !d.writable() {
-        env.say(&format!("DMSRDC037E Filemode {letter} is accessed as read/only"));
+        env.say(&format!(
+            "DMSRDC037E Filemode {letter} is accessed as read/only"
+        ));
         return Err(36);
     }
     if !replace && matches!(d.read(fname, ftype), Ok(Some(_))) {
@@ -170,7 +196,9 @@ pub(crate) fn store(
         mtime: crate::clock::now(),
     };
     d.write(&f).map_err(|e| {
-        env.say(&format!("DMSRDC105S Error writing file {fname} {ftype} {letter}: {e}"));
+        env.say(&format!(
+            "DMSRDC105S Error writing file {fname} {ftype} {letter}: {e}"
+        ));
         100
     })
 }
