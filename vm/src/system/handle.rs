@@ -12,6 +12,17 @@ use crate::{
     machine::{DevRef, Interrupt, OutKind, VirtualMachine},
 };
 
+/// Tells whether a virtual machine is still logged on.
+#[derive(Debug, Clone)]
+pub struct LogonWatch(Arc<VirtualMachine>);
+
+impl LogonWatch {
+    /// Whether the machine is still logged on.
+    pub fn is_logged_on(&self) -> bool {
+        !self.0.is_logged_off()
+    }
+}
+
 /// What a guest program sees of its virtual machine: CP commands with its own privileges, its
 /// unit-record devices, its interrupt queue and the system's async runtime.
 pub struct VmHandle {
@@ -74,6 +85,12 @@ impl VmHandle {
     /// Whether the machine is still logged on.
     pub fn is_logged_on(&self) -> bool {
         !self.vm.is_logged_off()
+    }
+
+    /// A cheap, cloneable observer of whether the machine is still logged on (for a guest's
+    /// helper threads).
+    pub fn watch(&self) -> LogonWatch {
+        LogonWatch(self.vm.clone())
     }
 
     /// Writes a line to the virtual console.

@@ -6,7 +6,10 @@ use std::{
     io::Write,
     os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::{Path, PathBuf},
-    sync::{Arc, Condvar, Mutex, RwLock, atomic::{AtomicU32, AtomicU64}},
+    sync::{
+        Arc, Condvar, Mutex, RwLock,
+        atomic::{AtomicU32, AtomicU64},
+    },
 };
 
 use anyhow::{Context, bail};
@@ -58,21 +61,27 @@ fn write_new(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates a system folder with working defaults, unless it already has a USER DIRECT. Returns the
-/// generated passwords when it created one. The folder is private to its owner (mode 0700).
+/// Creates a system folder with working defaults: SYSTEM CONFIG if missing, and USER DIRECT with
+/// generated passwords unless the folder already has one. Returns the passwords when it created
+/// them. The folder is private to its owner (mode 0700).
 pub fn create_system_folder(dir: &Path, startup: &[&str]) -> anyhow::Result<Option<FirstIpl>> {
-    if dir.join(USER_DIRECT).exists() {
-        return Ok(None);
-    }
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create system folder {}", dir.display()))?;
-    let created = clock::TimeZone::default().isodate(clock::now());
+    // A folder prepared with its own USER DIRECT still gets the default SYSTEM CONFIG.
     if !dir.join(SYSTEM_CONFIG).exists() {
-        write_new(&dir.join(SYSTEM_CONFIG), &config::default_text(startup), 0o644)?;
+        write_new(
+            &dir.join(SYSTEM_CONFIG),
+            &config::default_text(startup),
+            0o644,
+        )?;
     }
+    if dir.join(USER_DIRECT).exists() {
+        return Ok(None);
+    }
+    let created = clock::TimeZone::default().isodate(clock::now());
     let (text, passwords) = default_directory("VMIMAP", &created);
     // Written last: its presence marks a complete folder.
     let tmp = dir.join("USER DIRECT.new");
@@ -92,7 +101,8 @@ impl System {
             bail!("{} is not a system folder (no USER DIRECT)", dir.display());
         }
         let lock = lock_system(&dir)?;
-        let config = SystemConfig::load(&dir.join(SYSTEM_CONFIG)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config =
+            SystemConfig::load(&dir.join(SYSTEM_CONFIG)).map_err(|e| anyhow::anyhow!("{e}"))?;
         let oplog = OpLog::open(&dir, opts.echo, config.timezone.clone());
         let now = clock::now();
         oplog.line(&format!(
@@ -166,7 +176,9 @@ impl System {
                     sys.oplog(&m.to_string());
                 }
             }
-            None => sys.oplog(&format!("HCPDIR1022W Operator {op} is not in the directory")),
+            None => sys.oplog(&format!(
+                "HCPDIR1022W Operator {op} is not in the directory"
+            )),
         }
         if !opts.skip_startup {
             for u in sys.config.startup.clone() {

@@ -3,8 +3,8 @@
 
 mod handle;
 mod handle_iucv;
-mod iucv;
 mod ipl;
+mod iucv;
 mod logon;
 mod oplog;
 mod sfs;
@@ -22,12 +22,13 @@ use std::{
     thread::JoinHandle,
 };
 
-pub use handle::VmHandle;
-pub use spl::SplClient;
+pub use handle::{LogonWatch, VmHandle};
 pub use ipl::{
-    CONTROL_SOCKET, FirstIpl, IplOptions, PID_FILE, SYSTEM_CONFIG, USER_DIRECT, create_system_folder,
+    CONTROL_SOCKET, FirstIpl, IplOptions, PID_FILE, SYSTEM_CONFIG, USER_DIRECT,
+    create_system_folder,
 };
 pub use logon::{LogoffWhy, LogonHow};
+pub use spl::SplClient;
 use spool::{Spool, UserId};
 
 use crate::{
