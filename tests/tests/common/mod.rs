@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::{
     collections::HashMap,
     io::Write,
@@ -59,7 +61,11 @@ impl TestSystem {
         };
         let out = t.run(&["ipl", "--detach"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "ipl failed: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ipl failed: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut in_pw = false;
         for line in text.lines() {
             if line.contains("HCPIPL9001I") {
@@ -134,18 +140,22 @@ impl TestSystem {
             .write_all(input.as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     }
 
     /// Punches a host file.
     pub fn punch(&self, user: &str, to: Option<&str>, file: &Path, extra: &[&str]) -> Output {
         let mut cmd = Command::new(vmimap_bin());
-        cmd.args(["punch", "--system"]).arg(&self.dir).args(["--user", user]);
+        cmd.args(["punch", "--system"])
+            .arg(&self.dir)
+            .args(["--user", user]);
         if let Some(t) = to {
             cmd.args(["--to", t]);
         }
-        cmd.args(extra).arg(file).output().expect("run vmimap punch")
+        cmd.args(extra)
+            .arg(file)
+            .output()
+            .expect("run vmimap punch")
     }
 
     /// The pid of the running system, if any.
@@ -186,7 +196,11 @@ impl TestSystem {
     pub fn reipl(&self) -> String {
         let out = self.run(&["ipl", "--detach"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "re-IPL failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "re-IPL failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         text
     }
 }
@@ -233,5 +247,295 @@ impl Raw {
         let mut out = Vec::new();
         let _ = self.stream.read_to_end(&mut out);
         String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Sends bytes (without closing the writing side) and reads until the server closes the
+    /// connection. Returns what was read and whether the server closed it (rather than the 5 s
+    /// timeout passing).
+    pub fn exchange_until_closed(mut self, bytes: &[u8]) -> (String, bool) {
+        use std::io::Read;
+        let _ = self.stream.write_all(bytes);
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let closed = loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    break !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    );
+                }
+            }
+        };
+        (String::from_utf8_lossy(&out).into_owned(), closed)
+    }
+}
+
+/// Everything a host command printed: exit status, standard output, standard error.
+#[derive(Debug)]
+pub struct HostOut {
+    /// Exit status (-1 if killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl HostOut {
+    fn from(out: Output) -> HostOut {
+        HostOut {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Standard output as lines.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.lines().map(str::to_string).collect()
+    }
+}
+
+/// Runs `vmimap SUBCOMMAND --system DIR REST…` on any folder.
+pub fn vmimap(args: &[&str], dir: &Path) -> HostOut {
+    HostOut::from(
+        Command::new(vmimap_bin())
+            .arg(args[0])
+            .arg("--system")
+            .arg(dir)
+            .args(&args[1..])
+            .env_remove("VMIMAP_SYSTEM")
+            .output()
+            .expect("run vmimap"),
+    )
+}
+
+impl TestSystem {
+    /// A new folder holding the given USER DIRECT (and a SYSTEM CONFIG with the defaults), IPLed
+    /// with `--detach`. No passwords are generated: the directory's own are used.
+    pub fn ipl_with_directory(direct: &str) -> TestSystem {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("vmsys");
+        write_system_folder(&dir, direct, DEFAULT_CONFIG);
+        let t = TestSystem {
+            _tmp: tmp,
+            dir,
+            passwords: HashMap::new(),
+            first_ipl_output: String::new(),
+        };
+        let out = t.run(&["ipl", "--detach"]);
+        assert!(
+            out.status.success(),
+            "ipl failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    /// `vmimap cp --user USER -- COMMAND` with everything it printed.
+    pub fn cp_full(&self, user: &str, command: &str) -> HostOut {
+        HostOut::from(
+            Command::new(vmimap_bin())
+                .args(["cp", "--system"])
+                .arg(&self.dir)
+                .args(["--user", user, "--", command])
+                .output()
+                .expect("run vmimap cp"),
+        )
+    }
+
+    /// `vmimap console --user USER` with no input: the user is logged on (or reconnected) and
+    /// left disconnected. Returns what the terminal showed.
+    pub fn logon_disconnected(&self, user: &str) -> String {
+        let out = self.console(Some(user), "");
+        assert!(
+            out.contains("DISCONNECT AT"),
+            "{user} not left disconnected: {out}"
+        );
+        out
+    }
+
+    /// A terminal that stays open: lines are typed one at a time, output is read as it comes.
+    pub fn term(&self, user: Option<&str>) -> Term {
+        Term::open(self, user)
+    }
+
+    /// Asserts the system process is alive and that neither the operator's log nor the detached
+    /// process's output shows a panic or a program check.
+    pub fn assert_healthy(&self) {
+        assert!(self.alive(), "the system process is gone");
+        for f in ["logs/system.log", "logs/ipl.out"] {
+            let log = std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+            for bad in ["panicked", "program check", "RUST_BACKTRACE"] {
+                assert!(!log.contains(bad), "{f} shows {bad:?}:\n{log}");
+            }
+        }
+    }
+}
+
+/// SYSTEM CONFIG with the defaults, for folders a test writes itself.
+pub const DEFAULT_CONFIG: &str = "\
+/* SYSTEM CONFIG written by a test */
+System_Identifier_Default VMIMAP
+Timezone_Definition UTC East 00.00.00
+System_Userids Operator OPERATOR
+Spool_Limits Maxrecords 1000000 Maxfilesize 256M
+";
+
+/// Creates a system folder (mode 0700) with these two files.
+pub fn write_system_folder(dir: &Path, direct: &str, config: &str) {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .unwrap();
+    std::fs::write(dir.join("SYSTEM CONFIG"), config).unwrap();
+    std::fs::write(dir.join("USER DIRECT"), direct).unwrap();
+}
+
+/// An interactive `vmimap console` whose output is read line by line.
+pub struct Term {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    rx: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    pub transcript: Vec<String>,
+}
+
+impl Term {
+    fn open(t: &TestSystem, user: Option<&str>) -> Term {
+        use std::io::{BufRead, BufReader};
+        let mut cmd = Command::new(vmimap_bin());
+        cmd.args(["console", "--system"]).arg(&t.dir);
+        if let Some(u) = user {
+            cmd.args(["--user", u]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run vmimap console");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx2.send(format!("stderr: {l}")).is_err() {
+                    break;
+                }
+            }
+        });
+        Term {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            transcript: Vec::new(),
+        }
+    }
+
+    /// Types a line.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("input already closed");
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next line of output (10 s at most), or `None` when the terminal ended.
+    pub fn next_line(&mut self) -> Option<String> {
+        match self.rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(l) => {
+                self.transcript.push(l.clone());
+                Some(l)
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "no output for 10 s; transcript:\n{}",
+                    self.transcript.join("\n")
+                )
+            }
+        }
+    }
+
+    /// Reads lines until one contains `pat`; returns the lines read, that one last.
+    pub fn until(&mut self, pat: &str) -> Vec<String> {
+        self.until_line(pat, |l| l.contains(pat))
+    }
+
+    /// Reads lines until `hit` says yes; returns the lines read, that one last.
+    pub fn until_line(&mut self, what: &str, hit: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut got = Vec::new();
+        loop {
+            let Some(l) = self.next_line() else {
+                panic!(
+                    "terminal ended before {what:?}; transcript:\n{}",
+                    self.transcript.join("\n")
+                );
+            };
+            let done = hit(&l);
+            got.push(l);
+            if done {
+                return got;
+            }
+        }
+    }
+
+    /// Reads until a line contains `pat`; returns that line.
+    pub fn wait_for(&mut self, pat: &str) -> String {
+        self.until(pat).pop().unwrap()
+    }
+
+    /// Types a CMS command and returns its output up to and including the `Ready` line.
+    pub fn cms(&mut self, line: &str) -> Vec<String> {
+        self.send(line);
+        self.until_line("Ready", |l| l.starts_with("Ready"))
+    }
+
+    /// Ends input and returns the rest of the output until the terminal ends.
+    pub fn close(mut self) -> Vec<String> {
+        self.stdin = None;
+        let mut rest = Vec::new();
+        while let Some(l) = self.next_line() {
+            rest.push(l);
+        }
+        let _ = self.child.wait();
+        rest
+    }
+
+    /// Reads the rest of the output until the terminal ends by itself (LOGOFF, FORCE,
+    /// DISCONNECT), without closing input first.
+    pub fn ended(&mut self) -> Vec<String> {
+        let mut rest = Vec::new();
+        while let Some(l) = self.next_line() {
+            rest.push(l);
+        }
+        let _ = self.child.wait();
+        rest
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

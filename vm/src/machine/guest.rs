@@ -22,6 +22,13 @@ pub trait Guest: Send {
     fn reads_console(&self) -> bool {
         false
     }
+
+    /// Whether the program tells CP when it is ready for work ([`VmHandle::ready`]). IPL waits
+    /// for its startup machines to be ready before it says the system is; a program that does
+    /// not signal is ready as soon as it starts.
+    fn signals_ready(&self) -> bool {
+        false
+    }
 }
 
 /// Makes a guest program for a virtual machine from its directory `IPL` statement.

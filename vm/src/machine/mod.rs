@@ -81,6 +81,9 @@ pub enum TermEvent {
     Detached(String),
     /// The virtual machine was logged off.
     LoggedOff,
+    /// Input line `n` of the terminal has been dealt with. It travels behind the line's output
+    /// on the same channel, so a client never sees "done" before the output it belongs to.
+    Done(u64),
 }
 
 /// A terminal attached to a virtual machine.
@@ -128,6 +131,7 @@ pub struct VirtualMachine {
     inner: Mutex<VmInner>,
     interrupts: Sender<Interrupt>,
     logged_off: AtomicBool,
+    ready: (Mutex<bool>, std::sync::Condvar),
 }
 
 impl VirtualMachine {
@@ -157,6 +161,7 @@ impl VirtualMachine {
                 generation,
                 interrupts: tx,
                 logged_off: AtomicBool::new(false),
+                ready: (Mutex::new(false), std::sync::Condvar::new()),
             },
             rx,
         )
@@ -180,6 +185,23 @@ impl VirtualMachine {
     /// Marks the machine logged off; returns false if it already was.
     pub(crate) fn mark_logged_off(&self) -> bool {
         !self.logged_off.swap(true, Ordering::AcqRel)
+    }
+
+    /// Marks the guest ready for work (or ended).
+    pub fn set_ready(&self) {
+        *self.ready.0.lock().unwrap() = true;
+        self.ready.1.notify_all();
+    }
+
+    /// Waits up to `timeout` for the guest to be ready; returns whether it is.
+    pub fn wait_ready(&self, timeout: std::time::Duration) -> bool {
+        let g = self.ready.0.lock().unwrap();
+        let (g, _) = self
+            .ready
+            .1
+            .wait_timeout_while(g, timeout, |r| !*r && !self.is_logged_off())
+            .unwrap();
+        *g
     }
 
     /// Whether a terminal is attached.

@@ -494,10 +494,13 @@ impl Catalog {
                 Ok(Undo::User(user.clone(), old))
             }
             Op::DeleteUser { user } => {
-                let rec = self.users.remove(user).ok_or_else(|| DmsError::NotEnrolled {
-                    user: user.to_string(),
-                    pool: String::new(),
-                })?;
+                let rec = self
+                    .users
+                    .remove(user)
+                    .ok_or_else(|| DmsError::NotEnrolled {
+                        user: user.to_string(),
+                        pool: String::new(),
+                    })?;
                 let dirnos: Vec<u64> = self
                     .dirs
                     .values()
@@ -602,7 +605,9 @@ impl Catalog {
                     .cloned()
                     .ok_or_else(|| DmsError::DirNotFound(key.clone()))?;
                 let Some(parent) = d.parent else {
-                    return Err(DmsError::NotAuthorized(format!("renaming top directory {key}.")));
+                    return Err(DmsError::NotAuthorized(format!(
+                        "renaming top directory {key}."
+                    )));
                 };
                 let p = self.dirs.get_mut(&parent).unwrap();
                 if p.subdirs.contains_key(name) {

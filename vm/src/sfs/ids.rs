@@ -210,10 +210,12 @@ mod tests {
         assert!(DirId::parse("BOB", &d).is_ok());
         assert!(DirId::parse("TOOLONGUSERID.", &d).is_err());
         assert!(DirId::parse("BOB.A..B", &d).is_err());
-        assert!(DirId::parse("BOB.ABCDEFGHIJKLMNOPQ", &d)
-            .unwrap_err()
-            .to_string()
-            .contains("16"));
+        assert!(
+            DirId::parse("BOB.ABCDEFGHIJKLMNOPQ", &d)
+                .unwrap_err()
+                .to_string()
+                .contains("16")
+        );
         assert!(DirId::parse("BOB.A.B.C.D.E.F.G.H.I", &d).is_err());
         assert!(DirId::parse("BAD POOL:BOB.", &d).is_err());
         assert!(DirId::parse("BOB.A/B", &d).is_err());

@@ -383,7 +383,11 @@ pub fn decode(payload: &[u8], seg: u32, payload_offset: u64) -> Result<Entry, Co
                         Op::PutFile { extents, .. } | Op::AppendFile { extents, .. } => {
                             extents.push(x)
                         }
-                        _ => return Err(CodecError("inline data on an operation without data".into())),
+                        _ => {
+                            return Err(CodecError(
+                                "inline data on an operation without data".into(),
+                            ));
+                        }
                     }
                 }
                 ops.push(op);
@@ -463,7 +467,9 @@ mod tests {
             panic!()
         };
         assert_eq!(back.len(), 3);
-        let Op::PutFile { extents, .. } = &back[1] else { panic!() };
+        let Op::PutFile { extents, .. } = &back[1] else {
+            panic!()
+        };
         assert_eq!(extents.len(), 1);
         assert_eq!(extents[0].seg, 3);
         assert_eq!(extents[0].off, 100 + enc.inline_at[0].1);

@@ -59,7 +59,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PoolConfig>, FileError> {
         let kw = c.next_token().unwrap_or("").to_ascii_uppercase();
         let e = |m: String| err(path, n, m);
         if kw == "FILEPOOLID" {
-            let name = c.next_token().ok_or_else(|| e("pool name missing".into()))?;
+            let name = c
+                .next_token()
+                .ok_or_else(|| e("pool name missing".into()))?;
             let name = PoolName::parse(name).map_err(|x| e(x.to_string()))?;
             if pools.iter().any(|p| p.name == name) {
                 return Err(e(format!("file pool {name} defined twice")));
@@ -95,7 +97,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PoolConfig>, FileError> {
                     };
                 }
                 "DEFBLOCKS" => {
-                    let v = c.next_token().ok_or_else(|| e("DEFBLOCKS value missing".into()))?;
+                    let v = c
+                        .next_token()
+                        .ok_or_else(|| e("DEFBLOCKS value missing".into()))?;
                     p.default_blocks = whole(v, decimal)
                         .filter(|b| *b > 0)
                         .ok_or_else(|| e(format!("invalid DEFBLOCKS {v}")))?;

@@ -270,7 +270,8 @@ impl Pool {
         lock.try_lock()
             .map_err(|_| DmsError::Storage(format!("pool {} is in use", cfg.name)))?;
         let (cat, end, cp) = recover(dir, &log_dir, true)?;
-        let wal = Arc::new(Journal::open(&log_dir, LOG_MAGIC, end, opts.segment_bytes).map_err(storage)?);
+        let wal =
+            Arc::new(Journal::open(&log_dir, LOG_MAGIC, end, opts.segment_bytes).map_err(storage)?);
         Ok(Pool {
             cfg,
             dir: dir.to_path_buf(),
@@ -326,7 +327,11 @@ impl Pool {
         if &d.owner == who || self.is_admin(who) {
             return Auth(0xF);
         }
-        let mine = d.grants.get(&Grantee::User(who.clone())).copied().unwrap_or_default();
+        let mine = d
+            .grants
+            .get(&Grantee::User(who.clone()))
+            .copied()
+            .unwrap_or_default();
         let public = d.grants.get(&Grantee::Public).copied().unwrap_or_default();
         mine.with(public)
     }
@@ -336,14 +341,26 @@ impl Pool {
         if da.0 == 0xF {
             return da;
         }
-        if cat.dirs.get(&f.dirno).is_some_and(|d| d.control == Control::Dir) {
+        if cat
+            .dirs
+            .get(&f.dirno)
+            .is_some_and(|d| d.control == Control::Dir)
+        {
             return Auth(da.0 & 3);
         }
-        let mine = f.grants.get(&Grantee::User(who.clone())).copied().unwrap_or_default();
+        let mine = f
+            .grants
+            .get(&Grantee::User(who.clone()))
+            .copied()
+            .unwrap_or_default();
         let public = f.grants.get(&Grantee::Public).copied().unwrap_or_default();
         // WRITE implies READ.
         let a = mine.with(public);
-        if a.has(Auth::WRITE) { a.with(Auth::READ) } else { a }
+        if a.has(Auth::WRITE) {
+            a.with(Auth::READ)
+        } else {
+            a
+        }
     }
 
     fn dir_of(&self, cat: &Catalog, path: &DirPath) -> Result<u64, DmsError> {
@@ -391,7 +408,10 @@ impl Pool {
 
     /// Runs a work unit: `f` applies operations through the [`Txn`]; on error everything it did
     /// is taken back; on success the unit is made durable before this returns.
-    pub fn commit<R>(&self, f: impl FnOnce(&mut Txn<'_>) -> Result<R, DmsError>) -> Result<R, DmsError> {
+    pub fn commit<R>(
+        &self,
+        f: impl FnOnce(&mut Txn<'_>) -> Result<R, DmsError>,
+    ) -> Result<R, DmsError> {
         let wait = {
             let mut cat = self.cat.write().unwrap();
             let mut t = Txn {
@@ -401,7 +421,9 @@ impl Pool {
                 undos: Vec::new(),
             };
             let res = f(&mut t);
-            let Txn { ops, inline, undos, .. } = t;
+            let Txn {
+                ops, inline, undos, ..
+            } = t;
             let r = match res {
                 Ok(r) => r,
                 Err(e) => {
@@ -468,7 +490,10 @@ impl Pool {
     }
 
     /// Reads under the catalog lock, then waits until what was read is durable.
-    fn read<R>(&self, f: impl FnOnce(&Catalog) -> Result<(R, u64), DmsError>) -> Result<R, DmsError> {
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&Catalog) -> Result<(R, u64), DmsError>,
+    ) -> Result<R, DmsError> {
         let (r, seq) = {
             let cat = self.cat.read().unwrap();
             f(&cat)?
@@ -573,7 +598,12 @@ impl Pool {
     // ---- directories ----
 
     /// CREATE DIRECTORY (the owner or an administrator).
-    pub fn create_dir(&self, who: &UserId, path: &DirPath, control: Control) -> Result<(), DmsError> {
+    pub fn create_dir(
+        &self,
+        who: &UserId,
+        path: &DirPath,
+        control: Control,
+    ) -> Result<(), DmsError> {
         let parent = path
             .parent()
             .ok_or_else(|| DmsError::DirExists(format!("{}:{}", self.cfg.name, path.display())))?;
@@ -599,7 +629,9 @@ impl Pool {
             )
         })
         .map_err(|e| match e {
-            DmsError::DirExists(_) => DmsError::DirExists(format!("{}:{}", self.cfg.name, path.display())),
+            DmsError::DirExists(_) => {
+                DmsError::DirExists(format!("{}:{}", self.cfg.name, path.display()))
+            }
             other => other,
         })
     }
@@ -609,12 +641,18 @@ impl Pool {
         self.commit(|t| {
             let d = self.dir_of(t.cat(), path)?;
             if &path.owner != who && !self.is_admin(who) {
-                return Err(DmsError::NotAuthorized(format!("{}:{}", self.cfg.name, path.display())));
+                return Err(DmsError::NotAuthorized(format!(
+                    "{}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             t.op(Op::EraseDir { dirno: d }, None)
         })
         .map_err(|e| match e {
-            DmsError::DirNotEmpty(_) => DmsError::DirNotEmpty(format!("{}:{}", self.cfg.name, path.display())),
+            DmsError::DirNotEmpty(_) => {
+                DmsError::DirNotEmpty(format!("{}:{}", self.cfg.name, path.display()))
+            }
             other => other,
         })
     }
@@ -624,7 +662,11 @@ impl Pool {
         self.commit(|t| {
             let d = self.dir_of(t.cat(), path)?;
             if &path.owner != who && !self.is_admin(who) {
-                return Err(DmsError::NotAuthorized(format!("{}:{}", self.cfg.name, path.display())));
+                return Err(DmsError::NotAuthorized(format!(
+                    "{}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             t.op(
                 Op::RenameDir {
@@ -642,7 +684,11 @@ impl Pool {
             let d = self.dir_of(cat, path)?;
             let a = self.dir_auth(cat, who, d);
             if !(a.has(Auth::READ) || a.has(Auth::WRITE)) {
-                return Err(DmsError::NotAuthorized(format!("{}:{}", self.cfg.name, path.display())));
+                return Err(DmsError::NotAuthorized(format!(
+                    "{}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             let dir = &cat.dirs[&d];
             let mut seq = dir.seq;
@@ -675,13 +721,23 @@ impl Pool {
     // ---- files ----
 
     /// Information about one file (READ on it, or on the directory for the listing).
-    pub fn stat(&self, who: &UserId, path: &DirPath, fname: &str, ftype: &str) -> Result<FileInfo, DmsError> {
+    pub fn stat(
+        &self,
+        who: &UserId,
+        path: &DirPath,
+        fname: &str,
+        ftype: &str,
+    ) -> Result<FileInfo, DmsError> {
         self.read(|cat| {
             let d = self.dir_of(cat, path)?;
             let f = self.file_of(cat, d, fname, ftype)?;
             let a = self.file_auth(cat, who, f).with(self.dir_auth(cat, who, d));
             if !a.has(Auth::READ) {
-                return Err(DmsError::NotAuthorized(format!("{fname} {ftype} {}:{}", self.cfg.name, path.display())));
+                return Err(DmsError::NotAuthorized(format!(
+                    "{fname} {ftype} {}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             Ok((FileInfo::from(f), f.seq))
         })
@@ -795,7 +851,19 @@ impl Pool {
         let fname = fname.to_string();
         let ftype = ftype.to_string();
         self.commit(|t| {
-            let op = self.put_op(t, who, path, &fname, &ftype, format, lrecl, records, bytes, extents, create_only)?;
+            let op = self.put_op(
+                t,
+                who,
+                path,
+                &fname,
+                &ftype,
+                format,
+                lrecl,
+                records,
+                bytes,
+                extents,
+                create_only,
+            )?;
             t.op(op, inline)?;
             let cat = t.cat();
             let d = self.dir_of(cat, path)?;
@@ -830,7 +898,11 @@ impl Pool {
                 )));
             }
             None if !self.dir_auth(t.cat(), who, d).has(Auth::WRITE) => {
-                return Err(DmsError::NotAuthorized(format!("{}:{}", self.cfg.name, path.display())));
+                return Err(DmsError::NotAuthorized(format!(
+                    "{}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             _ => {}
         }
@@ -869,7 +941,10 @@ impl Pool {
                         return Err(DmsError::NotAuthorized(format!("{fname} {ftype}")));
                     }
                     if (f.format == Format::Stream) != (format == Format::Stream)
-                        || (f.format == Format::F && format == Format::F && f.lrecl != lrecl && f.records > 0)
+                        || (f.format == Format::F
+                            && format == Format::F
+                            && f.lrecl != lrecl
+                            && f.records > 0)
                     {
                         return Err(DmsError::BadRecord(format!(
                             "appending {format:?} data to a {:?} file of LRECL {}",
@@ -889,7 +964,9 @@ impl Pool {
                     )?;
                 }
                 None => {
-                    let op = self.put_op(t, who, path, fname, ftype, format, lrecl, records, bytes, extents, true)?;
+                    let op = self.put_op(
+                        t, who, path, fname, ftype, format, lrecl, records, bytes, extents, true,
+                    )?;
                     t.op(op, inline)?;
                 }
             }
@@ -899,7 +976,13 @@ impl Pool {
     }
 
     /// Erases a file (WRITE on the file and on its directory).
-    pub fn erase_file(&self, who: &UserId, path: &DirPath, fname: &str, ftype: &str) -> Result<(), DmsError> {
+    pub fn erase_file(
+        &self,
+        who: &UserId,
+        path: &DirPath,
+        fname: &str,
+        ftype: &str,
+    ) -> Result<(), DmsError> {
         self.commit(|t| {
             let op = self.erase_op(t.cat(), who, path, fname, ftype)?;
             t.op(op, None)
@@ -965,7 +1048,12 @@ impl Pool {
 
     // ---- authority ----
 
-    fn target(&self, cat: &Catalog, path: &DirPath, file: Option<(&str, &str)>) -> Result<Target, DmsError> {
+    fn target(
+        &self,
+        cat: &Catalog,
+        path: &DirPath,
+        file: Option<(&str, &str)>,
+    ) -> Result<Target, DmsError> {
         let d = self.dir_of(cat, path)?;
         Ok(match file {
             Some((f, t)) => Target::File(self.file_of(cat, d, f, t)?.fileno),
@@ -991,8 +1079,16 @@ impl Pool {
                 path.display()
             )));
         }
+        // Revoking "everything" from a file means its READ and WRITE.
+        let auth = if file.is_some() && !grant {
+            Auth(auth.0 & (Auth::READ.0 | Auth::WRITE.0))
+        } else {
+            auth
+        };
         if file.is_some() && (auth.has(Auth::NEWREAD) || auth.has(Auth::NEWWRITE)) {
-            return Err(DmsError::BadRecord("NEWREAD and NEWWRITE apply to directories only".into()));
+            return Err(DmsError::BadRecord(
+                "NEWREAD and NEWWRITE apply to directories only".into(),
+            ));
         }
         self.commit(|t| {
             let target = self.target(t.cat(), path, file)?;
@@ -1029,8 +1125,16 @@ impl Pool {
             };
             let d = self.dir_of(cat, path)?;
             let mine = grants.contains_key(&Grantee::User(who.clone()));
-            if &path.owner != who && !self.is_admin(who) && !mine && self.dir_auth(cat, who, d).is_empty() {
-                return Err(DmsError::NotAuthorized(format!("{}:{}", self.cfg.name, path.display())));
+            if &path.owner != who
+                && !self.is_admin(who)
+                && !mine
+                && self.dir_auth(cat, who, d).is_empty()
+            {
+                return Err(DmsError::NotAuthorized(format!(
+                    "{}:{}",
+                    self.cfg.name,
+                    path.display()
+                )));
             }
             Ok((grants.into_iter().collect(), seq))
         })
@@ -1040,7 +1144,9 @@ impl Pool {
 
     fn maybe_checkpoint(&self) {
         let end = self.wal.end();
-        let Ok(last) = self.last_checkpoint.try_lock() else { return };
+        let Ok(last) = self.last_checkpoint.try_lock() else {
+            return;
+        };
         let grown = if end.segment == last.segment {
             end.offset.saturating_sub(last.offset)
         } else {
@@ -1102,9 +1208,9 @@ fn stamp(cat: &mut Catalog, ops: &[Op], seq: u64) {
                 files.push(*fileno);
                 dirs.push(*dirno);
             }
-            Op::AppendFile { fileno, .. } | Op::EraseFile { fileno } | Op::Relocate { fileno, .. } => {
-                files.push(*fileno)
-            }
+            Op::AppendFile { fileno, .. }
+            | Op::EraseFile { fileno }
+            | Op::Relocate { fileno, .. } => files.push(*fileno),
             Op::Grant { target, .. } | Op::Revoke { target, .. } => match target {
                 Target::Dir(d) => dirs.push(*d),
                 Target::File(f) => files.push(*f),
@@ -1237,7 +1343,9 @@ fn decode_catalog(buf: &[u8]) -> Result<(Catalog, Pos), DmsError> {
     let c = |e: spool::codec::CodecError| bad(e.0);
     let v = d.u16().map_err(c)?;
     if v != CAT_VERSION {
-        return Err(bad(format!("format version {v}; this program reads version {CAT_VERSION}")));
+        return Err(bad(format!(
+            "format version {v}; this program reads version {CAT_VERSION}"
+        )));
     }
     let _pool = d.str().map_err(c)?;
     let pos = Pos {
@@ -1264,7 +1372,11 @@ fn decode_catalog(buf: &[u8]) -> Result<(Catalog, Pos), DmsError> {
         let owner = d.userid().map_err(c)?;
         let parent = d.u64().map_err(c)?;
         let name = d.str().map_err(c)?;
-        let control = if d.u8().map_err(c)? == 1 { Control::Dir } else { Control::File };
+        let control = if d.u8().map_err(c)? == 1 {
+            Control::Dir
+        } else {
+            Control::File
+        };
         let grants = get_grants(&mut d).map_err(c)?;
         cat.dirs.insert(
             dirno,
@@ -1346,7 +1458,11 @@ fn decode_catalog(buf: &[u8]) -> Result<(Catalog, Pos), DmsError> {
 
 /// Rebuilds the catalog from the snapshot and the log. Returns it, the log's end, and the
 /// snapshot's replay position.
-fn recover(dir: &Path, log_dir: &Path, repair: bool) -> Result<(Catalog, Pos, Option<Pos>), DmsError> {
+fn recover(
+    dir: &Path,
+    log_dir: &Path,
+    repair: bool,
+) -> Result<(Catalog, Pos, Option<Pos>), DmsError> {
     let (mut cat, start, cp) = match fs::read(dir.join(CAT_NAME)) {
         Ok(buf) => {
             let (c, p) = decode_catalog(&buf)?;
@@ -1425,25 +1541,41 @@ pub fn check(dir: &Path) -> Result<PoolCheck, DmsError> {
     for (u, r) in &cat.users {
         match cat.dirs.get(&r.top) {
             Some(d) if d.parent.is_none() && &d.owner == u => {}
-            _ => out.problems.push(format!("user {u}: top directory missing")),
+            _ => out
+                .problems
+                .push(format!("user {u}: top directory missing")),
         }
     }
     for d in cat.dirs.values() {
         if let Some(p) = d.parent {
             match cat.dirs.get(&p) {
                 Some(pd) if pd.subdirs.get(&d.name) == Some(&d.dirno) => {}
-                _ => out.problems.push(format!("directory {}: not linked from its parent", d.dirno)),
+                _ => out
+                    .problems
+                    .push(format!("directory {}: not linked from its parent", d.dirno)),
             }
         }
         if !cat.users.contains_key(&d.owner) {
-            out.problems.push(format!("directory {} of unenrolled {}", d.dirno, d.owner));
+            out.problems
+                .push(format!("directory {} of unenrolled {}", d.dirno, d.owner));
         }
     }
     let mut segs: HashMap<u32, File> = HashMap::new();
     for f in cat.files.values() {
-        let key = format!("{} {} in {}", f.fname, f.ftype, cat.dir_key(f.dirno).unwrap_or_default());
-        if cat.dirs.get(&f.dirno).and_then(|d| d.files.get(&(f.fname.clone(), f.ftype.clone()))) != Some(&f.fileno) {
-            out.problems.push(format!("{key}: not linked from its directory"));
+        let key = format!(
+            "{} {} in {}",
+            f.fname,
+            f.ftype,
+            cat.dir_key(f.dirno).unwrap_or_default()
+        );
+        if cat
+            .dirs
+            .get(&f.dirno)
+            .and_then(|d| d.files.get(&(f.fname.clone(), f.ftype.clone())))
+            != Some(&f.fileno)
+        {
+            out.problems
+                .push(format!("{key}: not linked from its directory"));
         }
         let total: u64 = f.extents.iter().map(|x| x.len).sum();
         let mut data = Vec::with_capacity(total as usize);
@@ -1454,7 +1586,8 @@ pub fn check(dir: &Path) -> Result<PoolCheck, DmsError> {
                         e.insert(h);
                     }
                     Err(err) => {
-                        out.problems.push(format!("{key}: log segment {:08}: {err}", x.seg));
+                        out.problems
+                            .push(format!("{key}: log segment {:08}: {err}", x.seg));
                         continue;
                     }
                 }
@@ -1469,13 +1602,15 @@ pub fn check(dir: &Path) -> Result<PoolCheck, DmsError> {
         out.bytes += data.len() as u64;
         if data.len() as u64 == total {
             match f.format {
-                Format::Stream if total != f.bytes => {
-                    out.problems.push(format!("{key}: {total} bytes, catalog says {}", f.bytes))
-                }
+                Format::Stream if total != f.bytes => out
+                    .problems
+                    .push(format!("{key}: {total} bytes, catalog says {}", f.bytes)),
                 Format::Stream => {}
                 _ => match ops::decode_records(&data, f.records) {
                     Ok(r) if r.iter().map(|x| x.len() as u64).sum::<u64>() == f.bytes => {}
-                    Ok(_) => out.problems.push(format!("{key}: record bytes differ from the catalog")),
+                    Ok(_) => out
+                        .problems
+                        .push(format!("{key}: record bytes differ from the catalog")),
                     Err(e) => out.problems.push(format!("{key}: {}", e.0)),
                 },
             }
@@ -1484,7 +1619,9 @@ pub fn check(dir: &Path) -> Result<PoolCheck, DmsError> {
     for (u, n) in cat.recount() {
         let rec = cat.users[&u].used;
         if rec != n {
-            out.problems.push(format!("user {u}: {rec} blocks recorded in use, files hold {n}"));
+            out.problems.push(format!(
+                "user {u}: {rec} blocks recorded in use, files hold {n}"
+            ));
         }
     }
     Ok(out)

@@ -22,7 +22,10 @@ pub const DEFAULT_MAILPOOL: &str = "MAILPOOL";
 
 /// Registers the server as the guest program `SFS`.
 pub fn register(reg: &mut Registry) {
-    reg.register("SFS", |_ipl: &Ipl| Ok(Box::new(SfsServer) as Box<dyn Guest>));
+    reg.register(
+        "SFS",
+        |_ipl: &Ipl| Ok(Box::new(SfsServer) as Box<dyn Guest>),
+    );
 }
 
 /// The SFS file pool server.
@@ -30,6 +33,10 @@ pub fn register(reg: &mut Registry) {
 pub struct SfsServer;
 
 impl Guest for SfsServer {
+    fn signals_ready(&self) -> bool {
+        true
+    }
+
     fn run(self: Box<Self>, vm: VmHandle) -> anyhow::Result<()> {
         let tz = vm.tz().clone();
         let now = clock::now();
@@ -54,6 +61,7 @@ impl Guest for SfsServer {
             vm.console(&format!("DMSWFV1122I File pool {name} is ready"));
             pools.push(pool);
         }
+        vm.ready();
         loop {
             match vm.next_interrupt(Duration::from_secs(3600)) {
                 Some(Interrupt::Shutdown) | Some(Interrupt::LoggedOff) => break,
@@ -63,7 +71,10 @@ impl Guest for SfsServer {
         }
         for p in &pools {
             if let Err(e) = p.checkpoint() {
-                vm.console(&format!("DMSWFV1124E File pool {} checkpoint failed: {e}", p.name()));
+                vm.console(&format!(
+                    "DMSWFV1124E File pool {} checkpoint failed: {e}",
+                    p.name()
+                ));
             }
         }
         vm.console("DMSWFV1118I FILESERV processing ended");

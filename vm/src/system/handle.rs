@@ -87,6 +87,11 @@ impl VmHandle {
         !self.vm.is_logged_off()
     }
 
+    /// Tells CP the program is ready for work (see [`crate::machine::Guest::signals_ready`]).
+    pub fn ready(&self) {
+        self.vm.set_ready();
+    }
+
     /// A cheap, cloneable observer of whether the machine is still logged on (for a guest's
     /// helper threads).
     pub fn watch(&self) -> LogonWatch {

@@ -183,11 +183,18 @@ impl System {
         if !opts.skip_startup {
             for u in sys.config.startup.clone() {
                 match sys.entry(&u) {
-                    Some(e) => {
-                        if let Err(m) = sys.logon(e, LogonHow::Autolog { by: None }) {
-                            sys.oplog(&m.to_string());
+                    Some(e) => match sys.logon(e, LogonHow::Autolog { by: None }) {
+                        // Each startup machine is ready before the next starts (the file pool
+                        // server before the machines that use it).
+                        Ok((vm, _)) => {
+                            if !vm.wait_ready(std::time::Duration::from_secs(60)) {
+                                sys.oplog(&format!(
+                                    "HCPIPL9002W {u} did not become ready within 60 seconds"
+                                ));
+                            }
                         }
-                    }
+                        Err(m) => sys.oplog(&m.to_string()),
+                    },
                     None => sys.oplog(&format!(
                         "HCPDIR1022W Startup user {u} is not in the directory"
                     )),

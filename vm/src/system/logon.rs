@@ -122,6 +122,10 @@ impl System {
                 }
             }
         }
+        // No program runs (none named, none registered, or it failed to load): ready at once.
+        if vm.lock().guest_thread.is_none() {
+            vm.set_ready();
+        }
         say(&lines[shown..]);
         Ok((vm, lines))
     }
@@ -133,6 +137,9 @@ impl System {
         guest: Box<dyn crate::machine::Guest>,
     ) {
         vm.lock().reads_console = guest.reads_console();
+        if !guest.signals_ready() {
+            vm.set_ready();
+        }
         let sys = self.clone();
         let vm2 = vm.clone();
         let name = vm.userid.to_string();
@@ -152,6 +159,7 @@ impl System {
                         vm2.userid
                     )),
                 }
+                vm2.set_ready();
                 if !vm2.is_logged_off() {
                     sys.logoff(&vm2, LogoffWhy::Own);
                 }

@@ -71,6 +71,7 @@ fn pump(rx: Receiver<TermEvent>, out: Out) {
                 });
                 break;
             }
+            TermEvent::Done(done) => out.send(&Reply::Done { done }),
         };
         if !ok {
             break;
@@ -260,7 +261,7 @@ pub(super) fn run(
             Input::Line(text) => {
                 done += 1;
                 enter(sys, &vm, &text);
-                out.send(&Reply::Done { done });
+                let _ = term.tx.send(TermEvent::Done(done));
             }
             Input::End => {
                 let attached = vm.lock().terminal.as_ref().is_some_and(|t| t.id == term.id);
