@@ -213,14 +213,19 @@ impl Drop for TestSystem {
     }
 }
 
-/// Whether a process runs (exists and is not a zombie).
+/// Whether a process runs: it exists and is not a zombie whose threads have all exited. (A
+/// killed process's leader is a zombie while its other threads still exit and hold its files.)
 pub fn process_running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let zombie = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
             .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
-    }
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => return false,
+    };
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    !zombie || threads > 1
 }
 
 /// A raw client of the control socket, for protocol-level tests.

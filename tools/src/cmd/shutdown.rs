@@ -7,7 +7,10 @@ use std::{
 };
 
 use anyhow::bail;
-use vm::{system::PID_FILE, terminal::protocol::{Reply, Request}};
+use vm::{
+    system::PID_FILE,
+    terminal::protocol::{Reply, Request},
+};
 
 use crate::client::Client;
 
@@ -39,13 +42,18 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether process `pid` still runs: it exists and is not a zombie waiting to be reaped.
+/// Whether process `pid` still runs: it exists and is not a zombie whose threads have all
+/// exited (a dying process's leader is a zombie while its other threads still hold its files).
 fn running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let zombie = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name, which is in parentheses.
         Ok(stat) => stat
             .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
-    }
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => return false,
+    };
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    !zombie || threads > 1
 }
