@@ -12,8 +12,8 @@ use std::{fs, path::Path};
 use crate::{
     DataRef, SpoolError, SpoolResult,
     codec::{Dec, Enc, get_meta, put_meta},
-    wal::{Pos, atomic_write as wal_atomic_write},
     state::{Entry, State},
+    wal::{Pos, atomic_write as wal_atomic_write},
 };
 
 pub(crate) const CKPT_MAGIC: &[u8; 8] = b"VMSPCKPT";

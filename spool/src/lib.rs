@@ -20,8 +20,8 @@ mod userid;
 pub mod wal;
 
 pub use error::{SpoolError, SpoolResult};
-pub use wal::DurableWait;
 pub use state::{MAX_SPOOLID, NewFile, Txn};
 pub use store::{RecoveryReport, Spool, SpoolCheck, SpoolOptions};
 pub use types::{Class, DataRef, DevType, FileAttrs, Hold, Queue, SpoolFile};
 pub use userid::{UserId, UserIdError};
+pub use wal::DurableWait;

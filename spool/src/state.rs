@@ -341,11 +341,7 @@ impl Txn<'_> {
 
     /// Changes attributes of a file in place (CHANGE, HOLD/FREE). Owner, queue and spoolid are
     /// kept; use [`Txn::move_to`] to move a file.
-    pub fn change(
-        &mut self,
-        sfid: u64,
-        f: impl FnOnce(&mut FileAttrs),
-    ) -> Option<SpoolFile> {
+    pub fn change(&mut self, sfid: u64, f: impl FnOnce(&mut FileAttrs)) -> Option<SpoolFile> {
         let entry = self.st.files.get_mut(&sfid)?;
         f(&mut entry.file.attrs);
         let file = entry.file.clone();

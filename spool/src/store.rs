@@ -10,11 +10,10 @@ use std::{
 };
 
 use crate::{
-    Queue, SpoolError, SpoolFile, SpoolResult, UserId,
-    checkpoint,
+    Queue, SpoolError, SpoolFile, SpoolResult, UserId, checkpoint,
     codec::get_records,
-    wal::{self as journal, Journal, Pos, SEG_HEADER_LEN},
     state::{State, Txn},
+    wal::{self as journal, Journal, Pos, SEG_HEADER_LEN},
 };
 
 /// Magic of the spool's journal segments.
@@ -156,7 +155,12 @@ impl Spool {
         fs::create_dir_all(&journal_dir).map_err(|e| SpoolError::io(&journal_dir, e))?;
         let lock = lock_dir(dir)?;
         let (st, end, report) = recover(dir, &journal_dir, &opts, true)?;
-        let journal = Arc::new(Journal::open(&journal_dir, SPOOL_MAGIC, end, opts.segment_bytes)?);
+        let journal = Arc::new(Journal::open(
+            &journal_dir,
+            SPOOL_MAGIC,
+            end,
+            opts.segment_bytes,
+        )?);
         // Growth is measured from the last checkpoint, or from where this IPL found the journal.
         let start = checkpoint::read(dir)?.map_or(end, |(_, p)| p);
         Ok((
@@ -234,7 +238,10 @@ impl Spool {
             }
         }
         drop(st);
-        Ok((res, crate::DurableWait::from_parts(self.journal.clone(), seq)))
+        Ok((
+            res,
+            crate::DurableWait::from_parts(self.journal.clone(), seq),
+        ))
     }
 
     /// Read-only access to the state (for queries).
@@ -254,7 +261,11 @@ impl Spool {
 
     /// Files of `owner` on `queue`, in processing order (a copy).
     pub fn queue(&self, owner: &UserId, queue: Queue) -> Vec<SpoolFile> {
-        self.lock().queue(owner, queue).into_iter().cloned().collect()
+        self.lock()
+            .queue(owner, queue)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     /// Reads all records of a file.
@@ -362,8 +373,10 @@ impl Spool {
             }
             let o = &st.owners[&f.owner];
             if o.ids.get(&f.spoolid) != Some(&f.sfid) {
-                out.problems
-                    .push(format!("{} {:04}: spoolid index mismatch", f.owner, f.spoolid));
+                out.problems.push(format!(
+                    "{} {:04}: spoolid index mismatch",
+                    f.owner, f.spoolid
+                ));
             }
         }
         Ok(out)

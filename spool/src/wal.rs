@@ -304,7 +304,10 @@ impl Journal {
             // No usable segment yet (or a header-less one): (re)create it through the pending path.
             let path = segment_path(dir, end.segment.max(1));
             let _ = fs::remove_file(&path);
-            pending.push((end.segment.max(1), segment_header(magic, end.segment.max(1))));
+            pending.push((
+                end.segment.max(1),
+                segment_header(magic, end.segment.max(1)),
+            ));
             (
                 None,
                 Pos {

@@ -2,9 +2,7 @@
 
 use std::{fs::OpenOptions, io::Write, sync::Arc, thread};
 
-use spool::{
-    Class, DevType, FileAttrs, NewFile, Queue, Spool, SpoolError, SpoolOptions, UserId,
-};
+use spool::{Class, DevType, FileAttrs, NewFile, Queue, Spool, SpoolError, SpoolOptions, UserId};
 
 fn u(s: &str) -> UserId {
     UserId::parse(s).unwrap()
@@ -145,11 +143,20 @@ fn checkpoint_then_more_changes_warm_start_identically() {
     {
         let (sp, _) = Spool::open(tmp.path(), opts.clone()).unwrap();
         for i in 0..300 {
-            punch(&sp, "MAINT", if i % 2 == 0 { "BOB" } else { "ALICE" }, &"r".repeat(i));
+            punch(
+                &sp,
+                "MAINT",
+                if i % 2 == 0 { "BOB" } else { "ALICE" },
+                &"r".repeat(i),
+            );
         }
         // Purge most of BOB's files so that old segments become garbage.
         sp.transact(|t| -> Result<(), SpoolError> {
-            let v: Vec<u64> = t.queue(&u("BOB"), Queue::Rdr).iter().map(|f| f.sfid).collect();
+            let v: Vec<u64> = t
+                .queue(&u("BOB"), Queue::Rdr)
+                .iter()
+                .map(|f| f.sfid)
+                .collect();
             for s in &v[..140] {
                 t.purge(*s);
             }
@@ -158,7 +165,10 @@ fn checkpoint_then_more_changes_warm_start_identically() {
         .unwrap();
         sp.checkpoint().unwrap();
         punch(&sp, "MAINT", "BOB", "after checkpoint");
-        before = (sp.queue(&u("BOB"), Queue::Rdr), sp.queue(&u("ALICE"), Queue::Rdr));
+        before = (
+            sp.queue(&u("BOB"), Queue::Rdr),
+            sp.queue(&u("ALICE"), Queue::Rdr),
+        );
     }
     let (sp, rep) = Spool::open(tmp.path(), opts).unwrap();
     assert!(rep.checkpoint);

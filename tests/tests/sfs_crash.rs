@@ -39,7 +39,13 @@ fn record(w: &str, k: u64) -> String {
 
 /// One writer: log on, access its directory, append and copy until told to stop; a broken
 /// session (the system died) is retried until the system is back.
-fn writer(t: Arc<TestSystem>, w: &'static str, acked: Arc<Mutex<Acked>>, stop: Arc<AtomicBool>, up: Arc<AtomicU64>) {
+fn writer(
+    t: Arc<TestSystem>,
+    w: &'static str,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<AtomicBool>,
+    up: Arc<AtomicU64>,
+) {
     'session: while !stop.load(Ordering::Relaxed) {
         let generation = up.load(Ordering::Acquire);
         let mut c = match Console::open(&t.dir, w) {
@@ -55,7 +61,10 @@ fn writer(t: Arc<TestSystem>, w: &'static str, acked: Arc<Mutex<Acked>>, stop: A
         }
         while !stop.load(Ordering::Relaxed) && up.load(Ordering::Acquire) == generation {
             let k = acked.lock().unwrap().appends;
-            match c.cms(&format!("EXECIO 1 DISKW LOG DATA B (STRING {}", record(w, k))) {
+            match c.cms(&format!(
+                "EXECIO 1 DISKW LOG DATA B (STRING {}",
+                record(w, k)
+            )) {
                 Ok((0, _)) => acked.lock().unwrap().appends = k + 1,
                 Ok((rc, l)) => panic!("{w}: append failed rc {rc}: {l:?}"),
                 Err(_) => continue 'session,
@@ -80,7 +89,8 @@ fn verify_offline(dir: &Path, acked: &[Arc<Mutex<Acked>>]) -> u64 {
         connect: ConnectRule::Enrolled,
         default_blocks: 1,
     };
-    let pool = Pool::open(&pool_dir, cfg, PoolOptions::default()).expect("pool opens after a crash");
+    let pool =
+        Pool::open(&pool_dir, cfg, PoolOptions::default()).expect("pool opens after a crash");
     let maint = vm::UserId::parse("MAINT").unwrap();
     let vmsysu = PoolName::parse("VMSYSU").unwrap();
     let mut total = 0;
@@ -101,16 +111,26 @@ fn verify_offline(dir: &Path, acked: &[Arc<Mutex<Acked>>]) -> u64 {
             a.appends
         );
         for (k, r) in recs.iter().enumerate() {
-            assert_eq!(String::from_utf8_lossy(r), record(w, k as u64), "{w}: record {k} torn");
+            assert_eq!(
+                String::from_utf8_lossy(r),
+                record(w, k as u64),
+                "{w}: record {k} torn"
+            );
         }
         // Every acknowledged copy is whole: exactly the records the log had then.
         for (name, n) in &a.snaps {
             let (_, c) = pool
                 .read_file(&maint, &d, name, "DATA")
                 .unwrap_or_else(|e| panic!("{w}: acknowledged {name} lost: {e}"));
-            let Content::Records { records, .. } = c else { panic!() };
+            let Content::Records { records, .. } = c else {
+                panic!()
+            };
             assert_eq!(records.len() as u64, *n, "{w}: {name} torn");
-            assert_eq!(records[..], recs[..*n as usize], "{w}: {name} differs from the log");
+            assert_eq!(
+                records[..],
+                recs[..*n as usize],
+                "{w}: {name} differs from the log"
+            );
         }
         // An append that reached the disk but was not acknowledged is done: the writer goes on
         // after it, as a client that re-reads the file would.
@@ -127,10 +147,20 @@ fn acknowledged_sfs_writes_survive_kill_9() {
     {
         let mut maint = t.session("MAINT");
         for w in WRITERS {
-            assert_eq!(maint.cms(&format!("ENROLL USER {w} VMSYSU: (BLOCKS 100000")).unwrap().0, 0);
+            assert_eq!(
+                maint
+                    .cms(&format!("ENROLL USER {w} VMSYSU: (BLOCKS 100000"))
+                    .unwrap()
+                    .0,
+                0
+            );
         }
     }
-    let mut seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     println!("seed {seed}");
     let mut rnd = move || {
         seed ^= seed << 13;
@@ -155,7 +185,11 @@ fn acknowledged_sfs_writes_survive_kill_9() {
         up.fetch_add(1, Ordering::AcqRel);
         let check = t.run(&["sfs", "check"]);
         let text = String::from_utf8_lossy(&check.stdout).into_owned();
-        assert!(check.status.success(), "kill {i}: sfs check: {text}{}", String::from_utf8_lossy(&check.stderr));
+        assert!(
+            check.status.success(),
+            "kill {i}: sfs check: {text}{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
         // Writers are between requests or stuck on a dead socket: the counts are stable now.
         let total = verify_offline(&t.dir, &acked);
         println!("kill {i}: {total} acknowledged appends verified");

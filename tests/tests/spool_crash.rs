@@ -86,8 +86,9 @@ fn acknowledged_files_survive_kill_9_and_nothing_partial_appears() {
                     let out = t.punch(from, Some(to), &f, &[]);
                     let text = String::from_utf8_lossy(&out.stdout).into_owned();
                     if out.status.success() {
-                        let (mut target, sid) = parse_ack(&text)
-                            .unwrap_or_else(|| panic!("acknowledged punch without a SENT line: {text}"));
+                        let (mut target, sid) = parse_ack(&text).unwrap_or_else(|| {
+                            panic!("acknowledged punch without a SENT line: {text}")
+                        });
                         if target.is_empty() {
                             target = to.to_string();
                         }
@@ -116,14 +117,26 @@ fn acknowledged_files_survive_kill_9_and_nothing_partial_appears() {
         w.join().unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 100, "only {} punches were acknowledged", acked.len());
+    assert!(
+        acked.len() >= 100,
+        "only {} punches were acknowledged",
+        acked.len()
+    );
 
     // Offline: the spool check is clean, and every file is a complete deck.
     let check = t.run(&["spool", "check"]);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
     let sp_dir = t.dir.join("spool");
     let (sp, report) = Spool::open(Path::new(&sp_dir), SpoolOptions::default()).unwrap();
-    println!("{} acknowledged, {} files after {kills} kills, report {report:?}", acked.len(), report.files);
+    println!(
+        "{} acknowledged, {} files after {kills} kills, report {report:?}",
+        acked.len(),
+        report.files
+    );
     let mut seen_ids = HashSet::new();
     let mut found: HashMap<(String, u16), String> = HashMap::new();
     for u in USERS {
@@ -131,18 +144,33 @@ fn acknowledged_files_survive_kill_9_and_nothing_partial_appears() {
             let recs = sp.read_records(&f).unwrap();
             let text: Vec<String> = recs.iter().map(|r| card_text(r)).collect();
             assert!(text[0].starts_with(":READ  D"), "no header card: {text:?}");
-            let id = text[1].strip_prefix("DECK ").expect("deck id line").to_string();
+            let id = text[1]
+                .strip_prefix("DECK ")
+                .expect("deck id line")
+                .to_string();
             let last = text.last().unwrap();
             let body = text.len() - 3;
-            assert_eq!(last, &format!("END {id} {body}"), "partial or damaged deck {id}");
+            assert_eq!(
+                last,
+                &format!("END {id} {body}"),
+                "partial or damaged deck {id}"
+            );
             for (i, l) in text[2..text.len() - 1].iter().enumerate() {
-                assert_eq!(l.trim_end(), format!("{id} line {i} {}", "z".repeat(i % 90)).trim_end(), "bad line in {id}");
+                assert_eq!(
+                    l.trim_end(),
+                    format!("{id} line {i} {}", "z".repeat(i % 90)).trim_end(),
+                    "bad line in {id}"
+                );
             }
             assert!(seen_ids.insert(id.clone()), "deck {id} filed twice");
             found.insert((u.to_string(), f.spoolid), id);
         }
     }
     for (key, id) in &acked {
-        assert_eq!(found.get(key), Some(id), "acknowledged deck {id} at {key:?} lost");
+        assert_eq!(
+            found.get(key),
+            Some(id),
+            "acknowledged deck {id} at {key:?} lost"
+        );
     }
 }

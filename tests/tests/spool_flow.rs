@@ -49,14 +49,20 @@ fn punch_to_own_reader_then_query_all_is_column_exact() {
     assert_eq!(row[72..80].trim(), "MAINT");
     // The basic form.
     let basic = t.cp_ok("MAINT", "Q RDR *");
-    assert_eq!(basic[0], "ORIGINID FILE CLASS RECORDS  CPY HOLD FORM     DEST     KEEP MSG");
+    assert_eq!(
+        basic[0],
+        "ORIGINID FILE CLASS RECORDS  CPY HOLD FORM     DEST     KEEP MSG"
+    );
     assert_eq!(
         basic[1],
         "MAINT    0001 A PUN 00000005 001 NONE STANDARD OFF      OFF  OFF"
     );
     // The deck is readable and nothing was lost in folding.
     let recv = t.console(Some("MAINT"), "receive\ntype profile exec\nlogoff\n");
-    assert!(recv.contains("File PROFILE EXEC A1 received from MAINT at VMIMAP"), "{recv}");
+    assert!(
+        recv.contains("File PROFILE EXEC A1 received from MAINT at VMIMAP"),
+        "{recv}"
+    );
     assert!(recv.contains("say hello"), "{recv}");
     assert!(recv.contains(&"x".repeat(80)), "{recv}");
     assert!(recv.contains(&"x".repeat(70)), "{recv}");
@@ -112,7 +118,10 @@ fn sender_and_receiver_see_the_file_sent_lines() {
     // A second punch from MAINT: MAINT's punch spoolids advance, DEMO's reader ids too.
     t.punch("MAINT", Some("DEMO"), &f, &[]);
     let receiver = wait_for("SENT FROM");
-    assert!(receiver.starts_with("RDR FILE 0002 SENT FROM MAINT    PUN WAS 0002"), "{receiver}");
+    assert!(
+        receiver.starts_with("RDR FILE 0002 SENT FROM MAINT    PUN WAS 0002"),
+        "{receiver}"
+    );
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"logoff\n").unwrap();
     drop(stdin);
@@ -130,8 +139,14 @@ fn spool_commands_manage_files() {
         t.punch("MAINT", Some("DEMO"), &f, &[]);
     }
     assert_eq!(t.cp_ok("DEMO", "PURGE RDR 1"), vec!["0000001 FILE  PURGED"]);
-    assert_eq!(t.cp_ok("DEMO", "CHANGE RDR ALL CLASS C"), vec!["0000002 FILES CHANGED"]);
-    assert_eq!(t.cp_ok("DEMO", "ORDER RDR 3"), vec!["0000001 FILE  ORDERED"]);
+    assert_eq!(
+        t.cp_ok("DEMO", "CHANGE RDR ALL CLASS C"),
+        vec!["0000002 FILES CHANGED"]
+    );
+    assert_eq!(
+        t.cp_ok("DEMO", "ORDER RDR 3"),
+        vec!["0000001 FILE  ORDERED"]
+    );
     let q = t.cp_ok("DEMO", "Q RDR * ALL");
     assert!(q[1].starts_with("MAINT    0003 C"), "{q:?}");
     let tr = t.cp_ok("DEMO", "TRANSFER RDR 3 TO OPERATOR");
@@ -140,11 +155,20 @@ fn spool_commands_manage_files() {
         "RDR FILE 0003 SENT TO   OPERATOR RDR AS  0001 RECS 0002 CPY  001 C NOHOLD NOKEEP"
     );
     assert_eq!(tr[1], "0000001 FILE  TRANSFERRED");
-    assert_eq!(t.cp_ok("OPERATOR", "Q FILES"), vec!["FILES: 0001 RDR,   NO PRT,   NO PUN"]);
-    assert_eq!(t.cp_ok("DEMO", "PURGE RDR ALL"), vec!["0000001 FILE  PURGED"]);
+    assert_eq!(
+        t.cp_ok("OPERATOR", "Q FILES"),
+        vec!["FILES: 0001 RDR,   NO PRT,   NO PUN"]
+    );
+    assert_eq!(
+        t.cp_ok("DEMO", "PURGE RDR ALL"),
+        vec!["0000001 FILE  PURGED"]
+    );
     assert_eq!(t.cp_ok("DEMO", "Q RDR"), vec!["NO RDR FILES"]);
     assert_eq!(t.cp_ok("DEMO", "PURGE RDR ALL"), vec!["NO FILES PURGED"]);
     let (rc, l) = t.cp("DEMO", "PURGE RDR 77");
-    assert_eq!((rc, l[0].as_str()), (42, "HCPCSV042E Spoolid 0077 does not exist"));
+    assert_eq!(
+        (rc, l[0].as_str()),
+        (42, "HCPCSV042E Spoolid 0077 does not exist")
+    );
     t.shutdown();
 }

@@ -124,6 +124,15 @@ enum SfsCmd {
 
 #[derive(Debug, Subcommand)]
 enum BenchCmd {
+    /// Durable SFS file creates with 1 and 8 writers, a 100 MiB read, IUCV round trips.
+    Sfs {
+        /// Files created in each run.
+        #[arg(long, default_value_t = 4000)]
+        files: usize,
+        /// IUCV round trips.
+        #[arg(long, default_value_t = 200000)]
+        trips: usize,
+    },
     /// Durable CLOSE rate with 1 and 8 punchers, and QUERY RDR * ALL over a full reader.
     Spool {
         /// Closes per puncher count.
@@ -163,6 +172,9 @@ fn main() -> ExitCode {
                     reader_files,
                 },
         } => cmd::bench::spool(closes, reader_files),
+        Command::Bench {
+            what: BenchCmd::Sfs { files, trips },
+        } => cmd::bench_sfs::run(files, trips),
     };
     match res {
         Ok(code) => code,

@@ -31,7 +31,8 @@ pub fn now() -> Epoch {
 impl TimeZone {
     /// `t` in this zone.
     pub fn local(&self, t: Epoch) -> DateTime<FixedOffset> {
-        let off = FixedOffset::east_opt(self.east_secs).unwrap_or(FixedOffset::east_opt(0).unwrap());
+        let off =
+            FixedOffset::east_opt(self.east_secs).unwrap_or(FixedOffset::east_opt(0).unwrap());
         off.timestamp_opt(t, 0)
             .single()
             .unwrap_or_else(|| off.timestamp_opt(0, 0).unwrap())

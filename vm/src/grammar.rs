@@ -8,7 +8,7 @@
 use nom::{
     IResult, Parser,
     branch::alt,
-    bytes::complete::{tag_no_case, take_while, take_while1, take_while_m_n},
+    bytes::complete::{tag_no_case, take_while, take_while_m_n, take_while1},
     character::complete::{digit1, space0},
     combinator::{all_consuming, map, map_res, opt, recognize},
     multi::many0,
@@ -94,9 +94,21 @@ pub fn userid(i: &str) -> IResult<&str, &str> {
 
 /// `hhmmss = 2DIGIT "." 2DIGIT "." 2DIGIT` (as in SYSTEM CONFIG's TIMEZONE_DEFINITION)
 pub fn hh_mm_ss(i: &str) -> IResult<&str, (u32, u32, u32)> {
-    let two = |i| map_res(take_while_m_n(2, 2, |c: char| c.is_ascii_digit()), |d: &str| d.parse::<u32>()).parse(i);
+    let two = |i| {
+        map_res(
+            take_while_m_n(2, 2, |c: char| c.is_ascii_digit()),
+            |d: &str| d.parse::<u32>(),
+        )
+        .parse(i)
+    };
     map(
-        (two, nom::character::complete::char('.'), two, nom::character::complete::char('.'), two),
+        (
+            two,
+            nom::character::complete::char('.'),
+            two,
+            nom::character::complete::char('.'),
+            two,
+        ),
         |(h, _, m, _, s)| (h, m, s),
     )
     .parse(i)

@@ -232,4 +232,3 @@ fn maxconn_limits_paths() {
     assert_eq!(e.iprcode(), 13, "{e}");
     h.shutdown();
 }
-

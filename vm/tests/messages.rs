@@ -3,7 +3,10 @@
 mod common;
 
 use common::{Harness, none_within, wait_for};
-use vm::{Interrupt, iucv::{MsgClass, user_data}};
+use vm::{
+    Interrupt,
+    iucv::{MsgClass, user_data},
+};
 
 const USERS: &str = "\
 USER SERVER X 8M 8M G
@@ -61,7 +64,10 @@ fn msg_and_wng_with_set_iucv_and_msgall() {
     let client = h.logon("CLIENT");
     // A disconnected machine does not receive MSG on its console.
     let (rc, l) = h.cp("OPERATOR", "MSG SERVER hi");
-    assert_eq!((rc, l[0].as_str()), (57, "HCPMFS057I SERVER not receiving; disconnected"));
+    assert_eq!(
+        (rc, l[0].as_str()),
+        (57, "HCPMFS057I SERVER not receiving; disconnected")
+    );
     assert_eq!(server.cp("SET MSG IUCV").rc, 0);
     server.iucv_connect("*MSG", None, user_data("")).unwrap();
     assert_eq!(h.cp("OPERATOR", "MSG SERVER status please").0, 0);
@@ -72,7 +78,10 @@ fn msg_and_wng_with_set_iucv_and_msgall() {
     // WNG is still ON (console), and the machine is disconnected: not received.
     assert_eq!(h.cp("OPERATOR", "WNG SERVER careful").0, 57);
     assert_eq!(server.cp("SET WNG OFF").rc, 0);
-    assert_eq!(h.cp("OPERATOR", "WNG SERVER careful").1[0], "HCPMFS057I SERVER not receiving; WNG off");
+    assert_eq!(
+        h.cp("OPERATOR", "WNG SERVER careful").1[0],
+        "HCPMFS057I SERVER not receiving; WNG off"
+    );
     // *MSGALL takes every message that is not OFF, whatever the SET option.
     client.iucv_connect("*MSGALL", None, user_data("")).unwrap();
     assert_eq!(h.cp("OPERATOR", "WNG CLIENT shutting down").0, 0);
@@ -84,6 +93,9 @@ fn msg_and_wng_with_set_iucv_and_msgall() {
     assert_eq!(h.cp("OPERATOR", "MSGNOH CLIENT raw text").0, 0);
     assert_eq!(message(&client).2, "raw text");
     // SERVER (SET MSG IUCV, *MSG) gets nothing of the messages sent to CLIENT.
-    assert!(none_within(&server, 50, |i| matches!(i, Interrupt::Message { .. })));
+    assert!(none_within(&server, 50, |i| matches!(
+        i,
+        Interrupt::Message { .. }
+    )));
     h.shutdown();
 }

@@ -60,13 +60,19 @@ fn arrivals_are_reported_once_including_those_before_connect() {
     let spl = imap.spl_connect().unwrap();
     let a = arrival(&imap);
     let b = arrival(&imap);
-    assert_eq!((a.fname.as_str(), a.spoolid, a.origin.as_str()), ("ONE", 1, "MAINT"));
+    assert_eq!(
+        (a.fname.as_str(), a.spoolid, a.origin.as_str()),
+        ("ONE", 1, "MAINT")
+    );
     assert_eq!((b.fname.as_str(), b.spoolid, b.records), ("TWO", 2, 1));
     // A new arrival, once.
     punch(&h, "third", "THREE");
     let c = arrival(&imap);
     assert_eq!(c.fname, "THREE");
-    assert!(none_within(&imap, 100, |i| matches!(i, Interrupt::SplArrival(_))));
+    assert!(none_within(&imap, 100, |i| matches!(
+        i,
+        Interrupt::SplArrival(_)
+    )));
     // Reading does not remove; purge does (durably).
     let (info, recs) = spl.read(a.file_id).unwrap();
     assert_eq!(info.spoolid, 1);
@@ -76,8 +82,13 @@ fn arrivals_are_reported_once_including_those_before_connect() {
     let left: HashSet<u16> = spl.files().unwrap().iter().map(|f| f.spoolid).collect();
     assert_eq!(left, HashSet::from([2, 3]));
     // Transfer to another user's reader.
-    let lines = spl.transfer(b.file_id, &vm::UserId::parse("OTHER").unwrap()).unwrap();
-    assert!(lines[0].starts_with("RDR FILE 0002 SENT TO   OTHER    RDR AS  0001"), "{lines:?}");
+    let lines = spl
+        .transfer(b.file_id, &vm::UserId::parse("OTHER").unwrap())
+        .unwrap();
+    assert!(
+        lines[0].starts_with("RDR FILE 0002 SENT TO   OTHER    RDR AS  0001"),
+        "{lines:?}"
+    );
     assert!(spl.read(b.file_id).is_err());
     h.shutdown();
 }

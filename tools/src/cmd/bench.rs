@@ -10,8 +10,7 @@ use std::{
 
 use spool::{Queue, UserId};
 use vm::{
-    clock,
-    cp,
+    clock, cp,
     machine::{DevRef, OutKind, VirtualMachine},
     system::{IplOptions, System, create_system_folder, spoolops},
 };

@@ -1,6 +1,7 @@
 //! One module per `vmimap` subcommand.
 
 pub mod bench;
+pub mod bench_sfs;
 pub mod console;
 pub mod cp;
 pub mod ipl;

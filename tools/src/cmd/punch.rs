@@ -42,7 +42,10 @@ pub fn run(
             e.utf8_error().valid_up_to()
         ),
     };
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let ext = file.extension().map(|s| s.to_string_lossy().into_owned());
     let fname = cms_name(&stem);
     let ftype = ext.map_or_else(|| "FILE".to_string(), |e| cms_name(&e));

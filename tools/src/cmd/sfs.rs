@@ -13,7 +13,9 @@ fn pools(dir: &Path) -> anyhow::Result<Vec<(String, std::path::PathBuf)>> {
         return Ok(out);
     };
     for s in servers.flatten() {
-        let Ok(items) = std::fs::read_dir(s.path()) else { continue };
+        let Ok(items) = std::fs::read_dir(s.path()) else {
+            continue;
+        };
         for p in items.flatten() {
             if p.path().join("log").is_dir() {
                 out.push((p.file_name().to_string_lossy().into_owned(), p.path()));
@@ -45,7 +47,8 @@ pub fn check(dir: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
     }
     let mut bad = false;
     for (name, path) in chosen {
-        let r = vm::sfs::pool::check(&path).map_err(|e| anyhow::anyhow!("file pool {name}: {e}"))?;
+        let r =
+            vm::sfs::pool::check(&path).map_err(|e| anyhow::anyhow!("file pool {name}: {e}"))?;
         println!(
             "file pool {name}: {} users, {} directories, {} files, {} bytes verified",
             r.users, r.dirs, r.files, r.bytes
@@ -59,5 +62,9 @@ pub fn check(dir: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

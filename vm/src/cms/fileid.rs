@@ -62,7 +62,11 @@ mod tests {
     #[test]
     fn fileids() {
         assert_eq!(fn_or_ft("profile", "file name").unwrap(), "PROFILE");
-        assert!(fn_or_ft("TOOLONGNAME", "file name").unwrap_err().contains("longer"));
+        assert!(
+            fn_or_ft("TOOLONGNAME", "file name")
+                .unwrap_err()
+                .contains("longer")
+        );
         assert!(fn_or_ft("a/b", "file type").is_err());
         assert_eq!(
             filemode("a1").unwrap(),

@@ -149,8 +149,8 @@ pub fn statements(text: &str, path: &Path) -> Result<Vec<(usize, String)>, FileE
 impl SystemConfig {
     /// Reads and checks SYSTEM CONFIG.
     pub fn load(path: &Path) -> Result<SystemConfig, FileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(path, 0, format!("cannot read: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err(path, 0, format!("cannot read: {e}")))?;
         SystemConfig::parse(&text, path)
     }
 
@@ -164,7 +164,9 @@ impl SystemConfig {
             match kw.as_str() {
                 // system-id = "SYSTEM_IDENTIFIER_DEFAULT" name      ; 1-8 characters
                 "SYSTEM_IDENTIFIER_DEFAULT" => {
-                    let id = c.next_token().ok_or_else(|| e("system name missing".into()))?;
+                    let id = c
+                        .next_token()
+                        .ok_or_else(|| e("system name missing".into()))?;
                     if id.len() > 8 || !id.chars().all(|ch| ch.is_ascii_alphanumeric()) {
                         return Err(e(format!("invalid system name {id}")));
                     }
@@ -172,7 +174,9 @@ impl SystemConfig {
                 }
                 // timezone = "TIMEZONE_DEFINITION" label ("EAST" / "WEST") hh.mm.ss
                 "TIMEZONE_DEFINITION" => {
-                    let label = c.next_token().ok_or_else(|| e("zone label missing".into()))?;
+                    let label = c
+                        .next_token()
+                        .ok_or_else(|| e("zone label missing".into()))?;
                     if label.len() > 8 {
                         return Err(e(format!("zone label {label} longer than 8 characters")));
                     }
@@ -209,7 +213,9 @@ impl SystemConfig {
                 // limits = "SPOOL_LIMITS" *( "MAXRECORDS" decimal / "MAXFILESIZE" storage )
                 "SPOOL_LIMITS" => {
                     while let Some(t) = c.next_token() {
-                        let v = c.next_token().ok_or_else(|| e(format!("{t} value missing")))?;
+                        let v = c
+                            .next_token()
+                            .ok_or_else(|| e(format!("{t} value missing")))?;
                         match t.to_ascii_uppercase().as_str() {
                             "MAXRECORDS" => {
                                 cfg.spool.max_records = whole(v, decimal)
@@ -243,8 +249,11 @@ mod tests {
 
     #[test]
     fn default_text_parses() {
-        let c = SystemConfig::parse(&default_text(&["VMSERVS", "TCPIP"]), Path::new("SYSTEM CONFIG"))
-            .unwrap();
+        let c = SystemConfig::parse(
+            &default_text(&["VMSERVS", "TCPIP"]),
+            Path::new("SYSTEM CONFIG"),
+        )
+        .unwrap();
         assert_eq!(c.system_id, "VMIMAP");
         assert_eq!(c.startup.len(), 2);
         assert_eq!(c.spool.max_file_bytes, 256 << 20);
@@ -257,7 +266,10 @@ mod tests {
         assert_eq!(c.timezone.east_secs, -5 * 3600);
         let e = SystemConfig::parse("\n\nBogus 1\n", Path::new("SYSTEM CONFIG")).unwrap_err();
         assert_eq!(e.line, 3);
-        assert_eq!(e.to_string(), "SYSTEM CONFIG line 3: unknown statement BOGUS");
+        assert_eq!(
+            e.to_string(),
+            "SYSTEM CONFIG line 3: unknown statement BOGUS"
+        );
         let e = SystemConfig::parse("/* open\n", Path::new("SYSTEM CONFIG")).unwrap_err();
         assert_eq!(e.line, 1);
     }

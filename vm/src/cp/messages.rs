@@ -89,7 +89,12 @@ pub fn invalid_option(op: &str) -> CpMsg {
 }
 /// 006E: a device type is not valid for the command.
 pub fn invalid_device_type(dev: &str) -> CpMsg {
-    CpMsg::new("CMD", 6, 'E', format!("Invalid device type - {}", echo(dev)))
+    CpMsg::new(
+        "CMD",
+        6,
+        'E',
+        format!("Invalid device type - {}", echo(dev)),
+    )
 }
 /// 013E: two options conflict.
 pub fn conflicting_option(op: &str) -> CpMsg {
@@ -123,7 +128,12 @@ pub fn operand_missing() -> CpMsg {
 }
 /// 040E: no such virtual device.
 pub fn no_device(vdev: &str) -> CpMsg {
-    CpMsg::new("CMD", 40, 'E', format!("Device {} does not exist", echo(vdev)))
+    CpMsg::new(
+        "CMD",
+        40,
+        'E',
+        format!("Device {} does not exist", echo(vdev)),
+    )
 }
 /// 042E: no such spool file.
 pub fn no_spoolid(id: u16) -> CpMsg {
@@ -144,7 +154,12 @@ pub fn logon_failed() -> CpMsg {
 }
 /// 053E: the user is not in the directory.
 pub fn not_in_directory(user: &str) -> CpMsg {
-    CpMsg::new("CMD", 53, 'E', format!("{} not in CP directory", echo(user)))
+    CpMsg::new(
+        "CMD",
+        53,
+        'E',
+        format!("{} not in CP directory", echo(user)),
+    )
 }
 /// 054E: the user is already logged on (XAUTOLOG, AUTOLOG).
 pub fn already_logged_on(user: &str) -> CpMsg {

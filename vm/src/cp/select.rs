@@ -9,7 +9,10 @@
 
 use spool::{Queue, SpoolFile, Txn, UserId};
 
-use super::{Ctx, messages::{self, CpMsg}};
+use super::{
+    Ctx,
+    messages::{self, CpMsg},
+};
 use crate::grammar::{Cursor, decimal, whole};
 
 /// Which files a command applies to.
@@ -84,9 +87,12 @@ pub fn owner_and_queue(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> Result<(UserId, Vec
 /// attributes are parsed by the caller).
 pub fn files(c: &mut Cursor<'_>, stop: &[&str]) -> Result<Files, CpMsg> {
     let mut ids = Vec::new();
-    loop {
-        let Some(t) = c.peek() else { break };
-        if stop.iter().any(|s| crate::grammar::abbrev(t, s, s.len().min(2))) && !ids.is_empty() {
+    while let Some(t) = c.peek() {
+        if stop
+            .iter()
+            .any(|s| crate::grammar::abbrev(t, s, s.len().min(2)))
+            && !ids.is_empty()
+        {
             break;
         }
         if let Some(n) = whole(t, decimal) {
@@ -133,15 +139,19 @@ pub fn single_class(t: &str) -> Result<char, CpMsg> {
     }
 }
 
-/// The files a selection names, in the order given (spoolids) or queue order. A spoolid that does
-/// not exist is an error (042E).
+/// The files a selection names, in the order given (spoolids) or queue order; a spoolid named
+/// twice is one file. A spoolid that does not exist is an error (042E).
 pub fn resolve(t: &Txn<'_>, s: &Selection) -> Result<Vec<SpoolFile>, CpMsg> {
-    let mut out = Vec::new();
+    let mut out: Vec<SpoolFile> = Vec::new();
     match &s.files {
         Files::Ids(ids) => {
             for id in ids {
                 match t.file(&s.owner, *id) {
-                    Some(f) if s.queues.contains(&f.queue) => out.push(f.clone()),
+                    Some(f) if s.queues.contains(&f.queue) => {
+                        if !out.iter().any(|o| o.sfid == f.sfid) {
+                            out.push(f.clone());
+                        }
+                    }
                     _ => return Err(messages::no_spoolid(*id)),
                 }
             }

@@ -211,8 +211,7 @@ fn entry_stmt(e: &mut UserEntry, kw: &str, c: &mut Cursor<'_>) -> PResult<()> {
                     }
                 }
             }
-            e.options
-                .extend(ops.iter().map(|o| o.to_ascii_uppercase()));
+            e.options.extend(ops.iter().map(|o| o.to_ascii_uppercase()));
         }
         "XAUTOLOG" | "LOGONBY" => {
             let ids = c.remaining();
@@ -384,10 +383,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<UserEntry>, (usize, String)> {
                         return Err((n, "INCLUDE is not allowed inside a PROFILE".into()));
                     }
                     // Checked when included, with this line number.
-                    profiles
-                        .get_mut(name)
-                        .unwrap()
-                        .push((n, line.to_string()));
+                    profiles.get_mut(name).unwrap().push((n, line.to_string()));
                 }
                 Ctx::User(u) => {
                     if kw == "INCLUDE" {
@@ -403,7 +399,10 @@ pub(super) fn parse(text: &str) -> Result<Vec<UserEntry>, (usize, String)> {
                             let mut pc = Cursor::new(&pline);
                             let pkw = pc.next_token().unwrap_or("").to_ascii_uppercase();
                             entry_stmt(u, &pkw, &mut pc).map_err(|m| {
-                                (pn, format!("{m} (in profile {name}, included by {})", u.userid))
+                                (
+                                    pn,
+                                    format!("{m} (in profile {name}, included by {})", u.userid),
+                                )
                             })?;
                         }
                     } else {

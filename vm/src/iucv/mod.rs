@@ -81,10 +81,16 @@ impl fmt::Display for IucvError {
             IucvError::NoMessage(m) => write!(f, "IUCV rc {rc}: message {m} is not on the path"),
             IucvError::NotLoggedOn(u) => write!(f, "IUCV rc {rc}: {u} is not logged on"),
             IucvError::MaxConnSource(n) => {
-                write!(f, "IUCV rc {rc}: this machine already has its MAXCONN of {n} paths")
+                write!(
+                    f,
+                    "IUCV rc {rc}: this machine already has its MAXCONN of {n} paths"
+                )
             }
             IucvError::MaxConnTarget(n) => {
-                write!(f, "IUCV rc {rc}: the target already has its MAXCONN of {n} paths")
+                write!(
+                    f,
+                    "IUCV rc {rc}: the target already has its MAXCONN of {n} paths"
+                )
             }
             IucvError::NotAuthorized(w) => write!(f, "IUCV rc {rc}: not authorized: {w}"),
             IucvError::NoService(s) => write!(f, "IUCV rc {rc}: no system service {s}"),

@@ -281,7 +281,8 @@ impl IucvTable {
     pub fn sever(&self, user: &UserId, path: PathId, data: [u8; 16]) -> Result<Effects, IucvError> {
         let mut ends = self.ends.lock().unwrap();
         let mut out = Vec::new();
-        Self::remove_end(&mut ends, user, path, data, &mut out).ok_or(IucvError::InvalidPath(path))?;
+        Self::remove_end(&mut ends, user, path, data, &mut out)
+            .ok_or(IucvError::InvalidPath(path))?;
         Ok(out)
     }
 
@@ -359,7 +360,10 @@ impl IucvTable {
             return Err(IucvError::NotConnected(path));
         };
         e.outstanding += 1;
-        let msgid = self.next_msgid.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let msgid = self
+            .next_msgid
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
         let (wait, rx) = if mode == SendMode::TwoWayWait {
             let (tx, rx) = bounded(1);
             (Some(tx), Some(rx))
@@ -400,10 +404,7 @@ impl IucvTable {
         ))
     }
 
-    fn complete(
-        ends: &mut HashMap<(UserId, PathId), End>,
-        peer: &Peer,
-    ) {
+    fn complete(ends: &mut HashMap<(UserId, PathId), End>, peer: &Peer) {
         if let Peer::Vm { user, path, .. } = peer
             && let Some(s) = ends.get_mut(&(user.clone(), *path))
         {

@@ -40,7 +40,8 @@ impl System {
         if target_up.starts_with('*') {
             return self.connect_service(vm, &target_up);
         }
-        let tu = UserId::parse(&target_up).map_err(|_| IucvError::NotLoggedOn(target_up.clone()))?;
+        let tu =
+            UserId::parse(&target_up).map_err(|_| IucvError::NotLoggedOn(target_up.clone()))?;
         let Some(tvm) = self.vm(&tu) else {
             return Err(IucvError::NotLoggedOn(tu.to_string()));
         };
@@ -168,7 +169,12 @@ impl System {
     }
 
     /// IUCV REJECT.
-    pub fn iucv_reject(&self, vm: &VirtualMachine, path: PathId, msgid: u32) -> Result<(), IucvError> {
+    pub fn iucv_reject(
+        &self,
+        vm: &VirtualMachine,
+        path: PathId,
+        msgid: u32,
+    ) -> Result<(), IucvError> {
         let eff = self.iucv.reject(&vm.userid, path, msgid)?;
         self.deliver(eff);
         Ok(())
@@ -245,7 +251,9 @@ impl System {
                 .collect()
         });
         let mut rep = self.spl_reported.lock().unwrap();
-        let Some(set) = rep.get_mut(owner) else { return };
+        let Some(set) = rep.get_mut(owner) else {
+            return;
+        };
         for f in files {
             if set.insert(f.file_id) {
                 vm.interrupt(Interrupt::SplArrival(f));
@@ -259,7 +267,9 @@ impl System {
             return;
         }
         let mut rep = self.spl_reported.lock().unwrap();
-        let Some(set) = rep.get_mut(&file.owner) else { return };
+        let Some(set) = rep.get_mut(&file.owner) else {
+            return;
+        };
         if set.insert(file.sfid)
             && let Some(vm) = self.vm(&file.owner)
         {

@@ -32,8 +32,10 @@ impl System {
     fn shutdown_now(self: &Arc<Self>) {
         // Guests first get the chance to finish cleanly; file pool servers go last, so that the
         // others can still reach their files while they stop.
-        let (servers, others): (Vec<_>, Vec<_>) =
-            self.logged_on().into_iter().partition(|vm| self.serves_pools(vm));
+        let (servers, others): (Vec<_>, Vec<_>) = self
+            .logged_on()
+            .into_iter()
+            .partition(|vm| self.serves_pools(vm));
         for group in [others, servers] {
             for vm in &group {
                 vm.interrupt(Interrupt::Shutdown);

@@ -67,7 +67,9 @@ impl SplClient {
                     .filter(|f| t.visible(f.sfid))
                     .cloned()
             })
-            .ok_or_else(|| messages::spool_error(&format!("file {file_id} is not in the reader")))?;
+            .ok_or_else(|| {
+                messages::spool_error(&format!("file {file_id} is not in the reader"))
+            })?;
         let recs = self.sys.spool().read_records(&f)?;
         Ok((SplFile::from(&f), recs))
     }

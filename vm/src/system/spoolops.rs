@@ -90,7 +90,56 @@ fn dev_name(dev: DevRef) -> String {
 /// Closes the file open on an output device into the spool: to the device's TO user's reader,
 /// to its FOR user's output queue, or to the owner's own queue. Returns the response lines for
 /// the issuer; the receiver gets its `RDR FILE … SENT FROM` line asynchronously.
+///
+/// A console whose spooling is started goes on spooling into a new file.
 pub fn close_output(
+    sys: &System,
+    vm: &VirtualMachine,
+    dev: DevRef,
+    opts: &CloseOpts,
+) -> Result<Vec<String>, CpMsg> {
+    let res = close_file(sys, vm, dev, opts);
+    let restart = {
+        let g = vm.lock();
+        g.devices.output_index(dev).is_some_and(|i| {
+            let o = &g.devices.outputs[i];
+            o.kind == OutKind::Console && o.started && o.open.is_none()
+        })
+    };
+    if restart && !vm.transient && !vm.is_logged_off() {
+        // The file is closed whatever happens here: report that, even if no spoolid is left for
+        // the next one (console output is then not spooled until one is).
+        let Ok(id) = sys
+            .spool()
+            .transact(|t| t.reserve_spoolid(&vm.userid, vm.entry.maxspool))
+        else {
+            return res;
+        };
+        let mut g = vm.lock();
+        let free = g.devices.output_index(dev).and_then(|i| {
+            let o = &mut g.devices.outputs[i];
+            if o.open.is_none() {
+                o.open = Some(OpenFile {
+                    spoolid: id,
+                    ..Default::default()
+                });
+                None
+            } else {
+                Some(id)
+            }
+        });
+        drop(g);
+        if let Some(id) = free {
+            let _ = sys.spool().transact(|t| -> Result<(), SpoolError> {
+                t.release_spoolid(&vm.userid, id, false);
+                Ok(())
+            });
+        }
+    }
+    res
+}
+
+fn close_file(
     sys: &System,
     vm: &VirtualMachine,
     dev: DevRef,
@@ -106,10 +155,6 @@ pub fn close_output(
         let Some(open) = o.open.take() else {
             return Ok(Vec::new());
         };
-        if o.kind == OutKind::Console && o.started {
-            // Console spooling continues into a new file after a CLOSE.
-            o.open = None;
-        }
         let mut attrs = FileAttrs::with_class(opts.class.unwrap_or(o.class), "");
         attrs.copies = o.copies;
         attrs.hold = Hold {
@@ -137,12 +182,13 @@ pub fn close_output(
         };
         (open, o.kind, attrs, target)
     };
-    if opts.purge {
-        sys.spool()
-            .transact(|t| -> Result<(), SpoolError> {
-                t.release_spoolid(&vm.userid, open.spoolid, false);
-                Ok(())
-            })?;
+    // PURGE discards the file; an empty file (console spooling started, nothing written) is no
+    // file at all (cp-cms.md §2.5). Either way the reserved spoolid is given back.
+    if opts.purge || open.records.is_empty() {
+        sys.spool().transact(|t| -> Result<(), SpoolError> {
+            t.release_spoolid(&vm.userid, open.spoolid, false);
+            Ok(())
+        })?;
         return Ok(Vec::new());
     }
     let (owner, queue) = target;
@@ -199,7 +245,11 @@ pub fn close_output(
             file.spoolid,
             owner.padded(),
             file.attrs.copies,
-            if file.attrs.hold.user { "HOLD" } else { "NOHOLD" }
+            if file.attrs.hold.user {
+                "HOLD"
+            } else {
+                "NOHOLD"
+            }
         ));
     } else {
         lines.push(format::sent_line(
@@ -237,13 +287,7 @@ pub fn notify_receiver(sys: &System, file: &SpoolFile, line: &str) {
     if let Some(vm) = sys.vm(&file.owner) {
         // The arrival line is an informational message (SET IMSG); a program connected to *MSG or
         // *MSGALL gets it there. A machine not receiving it just misses the line.
-        let _ = sys.deliver_message(
-            crate::iucv::MsgClass::Imsg,
-            &file.origin,
-            &vm,
-            line,
-            line,
-        );
+        let _ = sys.deliver_message(crate::iucv::MsgClass::Imsg, &file.origin, &vm, line, line);
         if file.queue == Queue::Rdr {
             vm.interrupt(Interrupt::ReaderReady);
             sys.spl_arrival(file);
@@ -251,12 +295,12 @@ pub fn notify_receiver(sys: &System, file: &SpoolFile, line: &str) {
     }
 }
 
+/// A reader file and its records.
+pub type ReaderFile = (SpoolFile, Vec<Vec<u8>>);
+
 /// Opens the first eligible reader file (queue order; matching the reader class; not held; its
 /// creation durable) and returns it with its records.
-pub fn reader_open(
-    sys: &System,
-    vm: &VirtualMachine,
-) -> Result<Option<(SpoolFile, Vec<Vec<u8>>)>, CpMsg> {
+pub fn reader_open(sys: &System, vm: &VirtualMachine) -> Result<Option<ReaderFile>, CpMsg> {
     let mut g = vm.lock();
     let rdr = g
         .devices
@@ -275,9 +319,7 @@ pub fn reader_open(
         t.queue(&vm.userid, Queue::Rdr)
             .into_iter()
             .find(|f| {
-                !f.attrs.hold.any()
-                    && class.is_none_or(|c| c == f.attrs.class)
-                    && t.visible(f.sfid)
+                !f.attrs.hold.any() && class.is_none_or(|c| c == f.attrs.class) && t.visible(f.sfid)
             })
             .cloned()
     });
@@ -293,11 +335,7 @@ pub fn reader_open(
 
 /// CLOSE of the reader: the open file is purged, unless HOLD (on the CLOSE or the device) leaves it
 /// in the reader, or KEEP (the device's or the file's) keeps it in user hold.
-pub fn reader_close(
-    sys: &System,
-    vm: &VirtualMachine,
-    hold: bool,
-) -> Result<Vec<String>, CpMsg> {
+pub fn reader_close(sys: &System, vm: &VirtualMachine, hold: bool) -> Result<Vec<String>, CpMsg> {
     let (open, dev_hold, dev_keep) = {
         let mut g = vm.lock();
         let rdr = g
@@ -337,10 +375,7 @@ pub fn transfer(
 ) -> Result<Vec<String>, CpMsg> {
     let limit = maxspool(sys, to);
     let (before, after) = sys.spool().transact(|t| {
-        let before = t
-            .by_sfid(sfid)
-            .cloned()
-            .ok_or(SpoolError::NoSuchFile(0))?;
+        let before = t.by_sfid(sfid).cloned().ok_or(SpoolError::NoSuchFile(0))?;
         let after = t.move_to(sfid, to, queue, limit)?;
         Ok::<_, SpoolError>((before, after))
     })?;
@@ -363,11 +398,15 @@ pub fn transfer(
         before.spoolid,
         &after,
     );
-    if before.owner == issuer.userid {
-        lines.push(sender_line);
-    } else if let Some(owner) = sys.vm(&before.owner) {
+    // The issuer sees one line per file: the receiver's when it takes the file itself (TRANSFER
+    // FROM), the sender's otherwise. A previous owner who did not issue the command is told.
+    if before.owner != issuer.userid
+        && let Some(owner) = sys.vm(&before.owner)
+    {
         owner.console(&sender_line);
-        lines.push(sender_line.clone());
+    }
+    if *to != issuer.userid {
+        lines.push(sender_line);
     }
     if *to == issuer.userid {
         lines.push(recv_line);

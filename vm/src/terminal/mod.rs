@@ -81,7 +81,9 @@ pub(crate) fn read_request(rd: &mut impl BufRead) -> Result<Option<Request>, Str
 }
 
 fn handle(sys: Arc<System>, stream: UnixStream) {
-    let Ok(write) = stream.try_clone() else { return };
+    let Ok(write) = stream.try_clone() else {
+        return;
+    };
     let out = Out(Arc::new(Mutex::new(write)));
     let mut rd = BufReader::new(stream);
     let first = match read_request(&mut rd) {

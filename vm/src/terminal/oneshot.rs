@@ -4,11 +4,14 @@ use std::sync::Arc;
 
 use spool::{Class, Queue, UserId};
 
-use super::{Out, protocol::{Reply, Request}};
+use super::{
+    Out,
+    protocol::{Reply, Request},
+};
 use crate::{
     clock,
     cp::{self, messages},
-    machine::{DevRef, OutKind, VirtualMachine},
+    machine::{DevRef, OutKind, VirtualMachine, devices::OpenFile},
     system::{RunState, System, spoolops},
 };
 
@@ -37,6 +40,9 @@ pub(super) fn run(sys: &Arc<System>, req: Request, out: &Out) {
         Request::Cp { user, command } => match machine(sys, &user) {
             Ok(vm) => {
                 let r = cp::execute(sys, &vm, &command);
+                if vm.transient {
+                    discard_open_files(sys, &vm);
+                }
                 out.send(&Reply::Answer {
                     rc: r.rc,
                     lines: r.lines,
@@ -88,6 +94,30 @@ pub(super) fn run(sys: &Arc<System>, req: Request, out: &Out) {
     }
 }
 
+/// A transient machine ends with its one command: a file it left open on a device (SPOOL CONSOLE
+/// START reserves one) would hold its spoolid until the next IPL, so it is purged.
+fn discard_open_files(sys: &System, vm: &VirtualMachine) {
+    let open: Vec<u16> = vm
+        .lock()
+        .devices
+        .outputs
+        .iter()
+        .filter(|o| o.open.is_some())
+        .map(|o| o.vdev)
+        .collect();
+    for v in open {
+        let _ = spoolops::close_output(
+            sys,
+            vm,
+            DevRef::Vdev(v),
+            &spoolops::CloseOpts {
+                purge: true,
+                ..Default::default()
+            },
+        );
+    }
+}
+
 /// Punches `cards` as `user` to `to`'s reader (default the user's own) and closes the file.
 fn punch(
     sys: &Arc<System>,
@@ -128,7 +158,10 @@ fn punch(
         return Err(messages::invalid_operand("card longer than 80 bytes"));
     }
     {
-        let g = vm.lock();
+        // Claim the punch by opening its file now, in the same step as the check: a second host
+        // punch as the same logged-on user at the same time is refused instead of having its
+        // cards mixed into this deck.
+        let mut g = vm.lock();
         let idx = g
             .devices
             .output_index(DevRef::Kind(OutKind::Punch))
@@ -139,6 +172,13 @@ fn punch(
                 f.spoolid
             )));
         }
+        let id = sys
+            .spool()
+            .transact(|t| t.reserve_spoolid(&vm.userid, vm.entry.maxspool))?;
+        g.devices.outputs[idx].open = Some(OpenFile {
+            spoolid: id,
+            ..Default::default()
+        });
     }
     let dev = DevRef::Kind(OutKind::Punch);
     for c in cards {
@@ -157,15 +197,34 @@ fn punch(
             return Err(m);
         }
     }
-    spoolops::close_output(
+    let res = spoolops::close_output(
         sys,
         &vm,
         dev,
         &spoolops::CloseOpts {
             to: Some((target, Queue::Rdr)),
-            name: name.map(|n| (n.to_ascii_uppercase(), ftype.unwrap_or_default().to_ascii_uppercase())),
+            name: name.map(|n| {
+                (
+                    n.to_ascii_uppercase(),
+                    ftype.unwrap_or_default().to_ascii_uppercase(),
+                )
+            }),
             class,
             ..Default::default()
         },
-    )
+    );
+    if res.is_err() {
+        // A host punch is sent whole or not at all: CLOSE kept the cards on the punch (e.g. the
+        // receiver's spoolids are used up); they must not stay there in the user's way.
+        let _ = spoolops::close_output(
+            sys,
+            &vm,
+            dev,
+            &spoolops::CloseOpts {
+                purge: true,
+                ..Default::default()
+            },
+        );
+    }
+    res
 }

@@ -33,7 +33,8 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         return 24;
     }
     // A minidisk of the directory entry?
-    if !what.contains('.') && !what.contains(':')
+    if !what.contains('.')
+        && !what.contains(':')
         && let Some(v) = whole(what, vdev)
     {
         let Some(md) = env.vm.entry().mdisks.iter().find(|m| m.vdev == v).cloned() else {
@@ -78,20 +79,21 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
     let me = env.vm.userid().clone();
     let writable = dirid.path.owner == me
         || client.is_admin()
-        || client
-            .query_auth(&dirid.path, None)
-            .is_ok_and(|g| {
-                g.iter().any(|(who, a)| {
-                    (*who == crate::sfs::Grantee::User(me.clone()) || *who == crate::sfs::Grantee::Public)
-                        && a.has(crate::sfs::Auth::WRITE)
-                })
-            });
+        || client.query_auth(&dirid.path, None).is_ok_and(|g| {
+            g.iter().any(|(who, a)| {
+                (*who == crate::sfs::Grantee::User(me.clone())
+                    || *who == crate::sfs::Grantee::Public)
+                    && a.has(crate::sfs::Auth::WRITE)
+            })
+        });
     env.say(&format!(
         "DMSACP723I {mode} ({dirid}) {}",
         if writable { "R/W" } else { "R/O" }
     ));
-    env.disks
-        .insert(mode, Box::new(SfsDisk::new(Arc::clone(&client), dirid, writable)));
+    env.disks.insert(
+        mode,
+        Box::new(SfsDisk::new(Arc::clone(&client), dirid, writable)),
+    );
     0
 }
 

@@ -3,7 +3,10 @@
 
 use super::{file_arg, options};
 use crate::{
-    cms::{CmsEnv, fileid::{filemode, fn_or_ft}},
+    cms::{
+        CmsEnv,
+        fileid::{filemode, fn_or_ft},
+    },
     grammar::Cursor,
 };
 
@@ -28,7 +31,10 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
             Some(t) => fn_or_ft(t, what),
         }
     };
-    let (nf, nt) = match (pick(0, &from.fname, "file name"), pick(1, &from.ftype, "file type")) {
+    let (nf, nt) = match (
+        pick(0, &from.fname, "file name"),
+        pick(1, &from.ftype, "file type"),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
             env.say(&format!("DMSCPY062E {e}"));
@@ -52,7 +58,10 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
     let file = match src.read(&from.fname, &from.ftype) {
         Ok(Some(f)) => f,
         Ok(None) => {
-            env.say(&format!("DMSCPY002E File {} {} {from_l} not found", from.fname, from.ftype));
+            env.say(&format!(
+                "DMSCPY002E File {} {} {from_l} not found",
+                from.fname, from.ftype
+            ));
             return 28;
         }
         Err(e) => {
@@ -65,7 +74,9 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         return 36;
     };
     if !replace && matches!(dst.read(&nf, &nt), Ok(Some(_))) {
-        env.say(&format!("DMSCPY024E File {nf} {nt} {to_l} already exists; specify REPLACE"));
+        env.say(&format!(
+            "DMSCPY024E File {nf} {nt} {to_l} already exists; specify REPLACE"
+        ));
         return 28;
     }
     let mut copy = file;
@@ -75,7 +86,11 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             env.say(&format!("DMSCPY105S Error writing file: {e}"));
-            if e.contains("limit exceeded") { 101 } else { 100 }
+            if e.contains("limit exceeded") {
+                101
+            } else {
+                100
+            }
         }
     }
 }

@@ -48,7 +48,9 @@ pub fn enroll(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         env.say("DMSENR003E ENROLL USER expected");
         return 24;
     }
-    let Some(user) = user_arg(env, c.next_token()) else { return 24 };
+    let Some(user) = user_arg(env, c.next_token()) else {
+        return 24;
+    };
     let pool_tok = c.peek().filter(|t| !t.starts_with('(')).map(str::to_string);
     if pool_tok.is_some() {
         c.next_token();
@@ -79,7 +81,9 @@ pub fn enroll(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
 
 /// `DELETE USER` (called by DELETE after the USER keyword).
 pub fn delete(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
-    let Some(user) = user_arg(env, c.next_token()) else { return 24 };
+    let Some(user) = user_arg(env, c.next_token()) else {
+        return 24;
+    };
     let p = c.next_token().map(str::to_string);
     let r = (|| {
         let pool = pool_arg(env, p.as_deref())?;
@@ -111,7 +115,9 @@ pub fn modify(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         env.say("DMSMOD054E FOR userid missing");
         return 24;
     }
-    let Some(user) = user_arg(env, c.next_token()) else { return 24 };
+    let Some(user) = user_arg(env, c.next_token()) else {
+        return 24;
+    };
     let p = c.next_token().map(str::to_string);
     let r = (|| {
         let pool = pool_arg(env, p.as_deref())?;

@@ -15,7 +15,9 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         return 36;
     };
     if !d.writable() {
-        env.say(&format!("DMSERS037E Filemode {letter} is accessed as read/only"));
+        env.say(&format!(
+            "DMSERS037E Filemode {letter} is accessed as read/only"
+        ));
         return 36;
     }
     match d.erase(&arg.fname, &arg.ftype) {

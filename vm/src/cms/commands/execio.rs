@@ -43,7 +43,9 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
                 env.say("DMSEIO599E DISKW needs (STRING text here");
                 return 24;
             };
-            let text = rest[pos + 6..].strip_prefix(' ').unwrap_or(&rest[pos + 6..]);
+            let text = rest[pos + 6..]
+                .strip_prefix(' ')
+                .unwrap_or(&rest[pos + 6..]);
             if count != 1 && count != u64::MAX {
                 env.say("DMSEIO599E With STRING the count must be 1");
                 return 24;
@@ -128,7 +130,10 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
                     if recs.is_empty() { 2 } else { 0 }
                 }
                 Ok(None) => {
-                    env.say(&format!("DMSEIO002E File {} {} {letter} not found", arg.fname, arg.ftype));
+                    env.say(&format!(
+                        "DMSEIO002E File {} {} {letter} not found",
+                        arg.fname, arg.ftype
+                    ));
                     28
                 }
                 Err(e) => {

@@ -9,7 +9,10 @@
 
 use super::options;
 use crate::{
-    cms::{CmsEnv, fileid::{filemode, fn_or_ft}},
+    cms::{
+        CmsEnv,
+        fileid::{filemode, fn_or_ft},
+    },
     grammar::{Cursor, abbrev},
     sfs::{Auth, DirId, DmsError, Grantee},
 };
@@ -26,7 +29,9 @@ pub(super) fn target(
                 .disks
                 .get(&m.letter)
                 .and_then(|d| d.sfs_dirid())
-                .ok_or_else(|| DmsError::InvalidDirId(format!("{t} is not an accessed SFS directory")))?;
+                .ok_or_else(|| {
+                    DmsError::InvalidDirId(format!("{t} is not an accessed SFS directory"))
+                })?;
             Ok(d)
         } else {
             env.dirid(t)
@@ -48,7 +53,10 @@ pub(super) fn target(
 fn run_common(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>, grant: bool) -> i32 {
     let cmd = if grant { "GRANT" } else { "REVOKE" };
     if !c.keyword("AUTHORITY", 4) {
-        env.say(&format!("DMS{cmd}003E Invalid operand: {}", c.peek().unwrap_or("(none)")));
+        env.say(&format!(
+            "DMS{cmd}003E Invalid operand: {}",
+            c.peek().unwrap_or("(none)")
+        ));
         return 24;
     }
     let sep = if grant { "TO" } else { "FROM" };

@@ -2,7 +2,11 @@
 
 use super::options;
 use crate::{
-    cms::{CmsEnv, disk::RecFm, fileid::{filemode, fn_or_ft}},
+    cms::{
+        CmsEnv,
+        disk::RecFm,
+        fileid::{filemode, fn_or_ft},
+    },
     grammar::Cursor,
 };
 
@@ -30,13 +34,25 @@ fn pattern(env: &CmsEnv<'_>, c: &mut Cursor<'_>) -> Result<Pattern, i32> {
         ops.push(c.next_token().unwrap());
     }
     if let Some(f) = ops.first() {
-        p.fname = if *f == "*" { "*".into() } else { fn_or_ft(f, "file name").map_err(bad)? };
+        p.fname = if *f == "*" {
+            "*".into()
+        } else {
+            fn_or_ft(f, "file name").map_err(bad)?
+        };
     }
     if let Some(t) = ops.get(1) {
-        p.ftype = if *t == "*" { "*".into() } else { fn_or_ft(t, "file type").map_err(bad)? };
+        p.ftype = if *t == "*" {
+            "*".into()
+        } else {
+            fn_or_ft(t, "file type").map_err(bad)?
+        };
     }
     if let Some(m) = ops.get(2) {
-        p.letter = if *m == "*" { None } else { Some(filemode(m).map_err(bad)?.letter) };
+        p.letter = if *m == "*" {
+            None
+        } else {
+            Some(filemode(m).map_err(bad)?.letter)
+        };
     }
     if ops.len() > 3 {
         return Err(bad(format!("invalid operand {}", ops[3])));
@@ -65,7 +81,9 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         Ok(p) => p,
         Err(rc) => return rc,
     };
-    let label = options(c).iter().any(|o| o.starts_with('L') || o.starts_with("DA"));
+    let label = options(c)
+        .iter()
+        .any(|o| o.starts_with('L') || o.starts_with("DA"));
     let files = matching(env, &p);
     if files.is_empty() {
         env.say("DMSLST002E File not found");

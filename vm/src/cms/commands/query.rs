@@ -18,9 +18,14 @@ use crate::{
 };
 
 fn limits_lines(v: &[Limits]) -> Vec<String> {
-    let mut out = vec!["Userid   Storage Group  4K Block Limit  4K Blocks Committed  Threshold".to_string()];
+    let mut out =
+        vec!["Userid   Storage Group  4K Block Limit  4K Blocks Committed  Threshold".to_string()];
     for l in v {
-        let pct = if l.limit == 0 { 0 } else { (l.used * 100 / l.limit).min(99) };
+        let pct = if l.limit == 0 {
+            0
+        } else {
+            (l.used * 100 / l.limit).min(99)
+        };
         out.push(format!(
             "{:<8} {:>13}  {:>14}  {:>19}  {:>9}",
             l.user.as_str(),
@@ -76,7 +81,12 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>, line: &str) -> i32 {
                         Ok(u) => Some(Some(u)),
                         Err(e) => return show(env, Err(DmsError::InvalidDirId(e.to_string()))),
                     },
-                    None => return show(env, Err(DmsError::InvalidDirId("FOR userid missing".into()))),
+                    None => {
+                        return show(
+                            env,
+                            Err(DmsError::InvalidDirId("FOR userid missing".into())),
+                        );
+                    }
                 };
             } else {
                 match PoolName::parse(t) {
@@ -137,9 +147,10 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>, line: &str) -> i32 {
         let words = c.remaining();
         let r = (|| {
             let (d, file) = target(env, &words)?;
-            let g = env
-                .sfs(&d.pool)?
-                .query_auth(&d.path, file.as_ref().map(|(a, b)| (a.as_str(), b.as_str())))?;
+            let g = env.sfs(&d.pool)?.query_auth(
+                &d.path,
+                file.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            )?;
             let mut out = vec![match &file {
                 Some((f, t)) => format!("FILE = {f} {t} {d}"),
                 None => format!("DIRECTORY = {d}"),

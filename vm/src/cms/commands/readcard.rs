@@ -5,14 +5,42 @@
 
 use spool::cards::ReadCard;
 
-use super::{file_arg, store};
+use super::{FileArg, file_arg, store};
+use crate::cms::fileid::filemode;
 use crate::{cms::CmsEnv, grammar::Cursor};
 
 /// Reads a reader file.
 pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
-    let arg = match file_arg(env, c, "RDC", true) {
-        Ok(a) => a,
-        Err(rc) => return rc,
+    // `READCARD * [* [fm]]`: the file ids come from the deck; otherwise `fn ft [fm]`.
+    let arg = if c.peek() == Some("*") {
+        c.next_token();
+        if c.peek() == Some("*") {
+            c.next_token();
+        }
+        let mode = match c.next_token() {
+            None => None,
+            Some(t) => match filemode(t) {
+                Ok(m) => Some(m),
+                Err(m) => {
+                    env.say(&format!("DMSRDC062E {m}"));
+                    return 24;
+                }
+            },
+        };
+        if let Some(t) = c.next_token() {
+            env.say(&format!("DMSRDC062E invalid operand {t}"));
+            return 24;
+        }
+        FileArg {
+            fname: "*".into(),
+            ftype: "*".into(),
+            mode,
+        }
+    } else {
+        match file_arg(env, c, "RDC", false) {
+            Ok(a) => a,
+            Err(rc) => return rc,
+        }
     };
     let letter = arg.mode.map_or('A', |m| m.letter);
     let (_file, records) = match env.vm.read_next() {
@@ -36,7 +64,11 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
                 if let Some(done) = cur.take() {
                     outputs.push(done);
                 }
-                cur = Some((h.fname.to_ascii_uppercase(), h.ftype.to_ascii_uppercase(), Vec::new()));
+                cur = Some((
+                    h.fname.to_ascii_uppercase(),
+                    h.ftype.to_ascii_uppercase(),
+                    Vec::new(),
+                ));
                 continue;
             }
             cur.get_or_insert_with(|| ("READCARD".into(), "CMSUT1".into(), Vec::new()))
@@ -44,9 +76,6 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
                 .push(r);
         }
         outputs.extend(cur);
-    } else if arg.ftype == "*" {
-        env.say("DMSRDC054E Incomplete fileid specified");
-        return 24;
     } else {
         outputs.push((arg.fname.clone(), arg.ftype.clone(), records));
     }

@@ -56,6 +56,14 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
     }
     let (file, mut records) = match env.vm.read_next() {
         Ok(Some(x)) => x,
+        Ok(None) if spoolid.is_some() => {
+            // ORDER found it, so it exists: it is held (or of a class the reader does not read).
+            env.say(&format!(
+                "DMSRCV201E File {:04} is held or not in your reader",
+                spoolid.unwrap()
+            ));
+            return 28;
+        }
         Ok(None) => {
             env.say("DMSRCV102S Reader empty or not ready");
             return 8;
@@ -69,7 +77,9 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         && file.spoolid != id
     {
         let _ = env.vm.close_reader(true);
-        env.say(&format!("DMSRCV201E File {id:04} is held or not in your reader"));
+        env.say(&format!(
+            "DMSRCV201E File {id:04} is held or not in your reader"
+        ));
         return 28;
     }
     let header = records.first().and_then(|r| ReadCard::parse(r));
@@ -77,7 +87,11 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         records.remove(0);
     }
     let (fname, ftype, letter) = match (&explicit, &header) {
-        (Some(a), _) => (a.fname.clone(), a.ftype.clone(), a.mode.map_or('A', |m| m.letter)),
+        (Some(a), _) => (
+            a.fname.clone(),
+            a.ftype.clone(),
+            a.mode.map_or('A', |m| m.letter),
+        ),
         (None, Some(h)) => (
             h.fname.to_ascii_uppercase(),
             h.ftype.to_ascii_uppercase(),

@@ -122,8 +122,16 @@ pub fn rename(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         return 24;
     };
     let letter = from.mode.map_or('A', |m| m.letter);
-    let nf = if nf == "=" { Ok(from.fname.clone()) } else { fn_or_ft(nf, "file name") };
-    let nt = if nt == "=" { Ok(from.ftype.clone()) } else { fn_or_ft(nt, "file type") };
+    let nf = if nf == "=" {
+        Ok(from.fname.clone())
+    } else {
+        fn_or_ft(nf, "file name")
+    };
+    let nt = if nt == "=" {
+        Ok(from.ftype.clone())
+    } else {
+        fn_or_ft(nt, "file type")
+    };
     let (Ok(nf), Ok(nt)) = (nf, nt) else {
         env.say("DMSRNM062E Invalid file id");
         return 24;
@@ -135,7 +143,10 @@ pub fn rename(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
     let file = match d.read(&from.fname, &from.ftype) {
         Ok(Some(f)) => f,
         Ok(None) => {
-            env.say(&format!("DMSRNM002E File {} {} {letter} not found", from.fname, from.ftype));
+            env.say(&format!(
+                "DMSRNM002E File {} {} {letter} not found",
+                from.fname, from.ftype
+            ));
             return 28;
         }
         Err(e) => {
@@ -144,13 +155,18 @@ pub fn rename(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         }
     };
     if matches!(d.read(&nf, &nt), Ok(Some(_))) {
-        env.say(&format!("DMSRNM024E File {nf} {nt} {letter} already exists"));
+        env.say(&format!(
+            "DMSRNM024E File {nf} {nt} {letter} already exists"
+        ));
         return 28;
     }
     let mut new = file.clone();
     new.fname = nf;
     new.ftype = nt;
-    if let Err(e) = d.write(&new).and_then(|_| d.erase(&from.fname, &from.ftype).map(|_| ())) {
+    if let Err(e) = d
+        .write(&new)
+        .and_then(|_| d.erase(&from.fname, &from.ftype).map(|_| ()))
+    {
         env.say(&e);
         return 100;
     }

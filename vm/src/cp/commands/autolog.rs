@@ -6,7 +6,7 @@
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     directory::Password,
     grammar::Cursor,
 };

@@ -10,7 +10,7 @@ use spool::{Class, FileAttrs};
 
 use crate::{
     cp::{
-        Ctx, CpResult, format,
+        CpResult, Ctx, format,
         messages::{self, CpMsg},
         select::{self, Selection},
     },
@@ -60,7 +60,10 @@ fn attrs(c: &mut Cursor<'_>) -> Result<Vec<Edit>, CpMsg> {
                 _ => Box::new(move |a| a.dest = v.clone()),
             });
         } else if c.keyword("NAME", 2) {
-            let n = c.next_token().ok_or_else(messages::operand_missing)?.to_string();
+            let n = c
+                .next_token()
+                .ok_or_else(messages::operand_missing)?
+                .to_string();
             let ty = c.next_token().unwrap_or("").to_string();
             if n.chars().count() > 24 || ty.chars().count() > 8 {
                 return Err(messages::invalid_operand(&n));
@@ -87,7 +90,13 @@ fn attrs(c: &mut Cursor<'_>) -> Result<Vec<Edit>, CpMsg> {
 /// Changes the selected files and reports the count.
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
     let (owner, queues) = select::owner_and_queue(ctx, c)?;
-    let files = select::files(c, &["CLASS", "COPY", "HOLD", "NOHOLD", "KEEP", "NOKEEP", "MSG", "NOMSG", "DIST", "FORM", "DEST", "NAME", "NONAME"])?;
+    let files = select::files(
+        c,
+        &[
+            "CLASS", "COPY", "HOLD", "NOHOLD", "KEEP", "NOKEEP", "MSG", "NOMSG", "DIST", "FORM",
+            "DEST", "NAME", "NONAME",
+        ],
+    )?;
     let edits = attrs(c)?;
     let sel = Selection {
         owner,

@@ -13,7 +13,7 @@ use spool::Queue;
 
 use super::spool::{dev_label, device, name_token, target_user};
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     system::spoolops::{self, CloseOpts},
 };

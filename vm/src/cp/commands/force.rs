@@ -3,7 +3,7 @@
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     system::LogoffWhy,
 };

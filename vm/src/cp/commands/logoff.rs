@@ -5,7 +5,7 @@
 //! ```
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     system::LogoffWhy,
 };

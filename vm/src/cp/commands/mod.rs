@@ -20,7 +20,7 @@ mod transfer;
 mod wng;
 mod xautolog;
 
-use super::{Ctx, CpResult};
+use super::{CpResult, Ctx};
 use crate::{grammar::Cursor, privilege::PrivClasses};
 
 /// One CP command: its name, minimum abbreviation, privilege classes (`*` = any) and handler.

@@ -8,7 +8,7 @@
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     iucv::MsgClass,
 };

@@ -7,7 +7,7 @@
 
 use crate::{
     cp::{
-        Ctx, CpResult, format,
+        CpResult, Ctx, format,
         messages::{self, CpMsg},
         select::{self, Files, Selection},
     },

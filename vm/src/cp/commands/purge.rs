@@ -4,10 +4,9 @@
 //! purge = "PURGE" [owner] queue files            ; see cp::select
 //! ```
 
-
 use crate::{
     cp::{
-        Ctx, CpResult, format, messages,
+        CpResult, Ctx, format, messages,
         select::{self, Selection},
     },
     grammar::Cursor,

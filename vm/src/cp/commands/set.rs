@@ -7,7 +7,7 @@
 //! ```
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     machine::{EmsgMode, MsgMode},
 };

@@ -9,7 +9,7 @@
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
     iucv::MsgClass,
 };

@@ -16,7 +16,7 @@ use spool::{Class, Queue, UserId};
 
 use crate::{
     cp::{
-        Ctx, CpResult,
+        CpResult, Ctx,
         messages::{self, CpMsg},
         select,
     },
@@ -39,7 +39,7 @@ pub(crate) fn device(c: &mut Cursor<'_>) -> Result<DevRef, CpMsg> {
         let t = c.next_token().ok_or_else(messages::vdev_missing)?;
         whole(t, vdev)
             .map(DevRef::Vdev)
-            .ok_or_else(|| messages::vdev_missing())
+            .ok_or_else(messages::vdev_missing)
     }
 }
 
@@ -219,7 +219,11 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
                 .devices
                 .output_index(dev)
                 .ok_or_else(|| messages::no_device(&dev_label(dev)))?;
-            (false, g.devices.outputs[i].kind == OutKind::Console, Some(i))
+            (
+                false,
+                g.devices.outputs[i].kind == OutKind::Console,
+                Some(i),
+            )
         }
     };
     if c.at_end() {
@@ -326,17 +330,7 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
                 ..Default::default()
             },
         )?;
-        if o.start == Some(true) {
-            // SPOOL CONSOLE START CLOSE: the closed file is followed by a new one.
-            let id = ctx
-                .sys
-                .spool()
-                .transact(|t| t.reserve_spoolid(&ctx.vm.userid, ctx.vm.entry.maxspool))?;
-            ctx.vm.lock().devices.outputs[idx].open = Some(OpenFile {
-                spoolid: id,
-                ..Default::default()
-            });
-        }
+        // A started console goes on into a new file (close_output opens it).
         return Ok(lines);
     }
     Ok(Vec::new())

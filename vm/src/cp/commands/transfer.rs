@@ -10,8 +10,7 @@ use spool::{Queue, UserId};
 
 use crate::{
     cp::{
-        Ctx, CpResult, format,
-        messages,
+        CpResult, Ctx, format, messages,
         select::{self, Selection},
     },
     grammar::Cursor,
@@ -66,14 +65,26 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
             files,
         }
     };
-    let targets = ctx.sys.spool().view(|t| select::resolve(t, &sel))?;
+    let mut targets = ctx.sys.spool().view(|t| select::resolve(t, &sel))?;
+    if from_form && !ctx.has("D") {
+        // A general user reclaims only files it created; another user's other files are not
+        // its business, so a spoolid naming one is as good as missing.
+        if let select::Files::Ids(ids) = &sel.files
+            && let Some(f) = targets.iter().find(|f| f.origin != ctx.vm.userid)
+        {
+            let id = ids
+                .iter()
+                .copied()
+                .find(|id| *id == f.spoolid)
+                .unwrap_or(f.spoolid);
+            return Err(messages::no_spoolid(id));
+        }
+        targets.retain(|f| f.origin == ctx.vm.userid);
+    }
     let mut lines = Vec::new();
     let mut n = 0;
     for f in targets {
         let (dest_user, q) = if from_form {
-            if f.origin != ctx.vm.userid && !ctx.has("D") {
-                continue;
-            }
             (ctx.vm.userid.clone(), dest_q)
         } else {
             (to.clone(), dest_q)

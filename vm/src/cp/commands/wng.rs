@@ -6,7 +6,7 @@
 
 use super::msg::{Kind, send};
 use crate::{
-    cp::{Ctx, CpResult},
+    cp::{CpResult, Ctx},
     grammar::Cursor,
 };
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use spool::UserId;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     directory::UserEntry,
     grammar::Cursor,
     system::LogonHow,

@@ -1,7 +1,10 @@
 //! `QUERY CPLEVEL`: the level of CP this system emulates, and when it was IPLed.
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// Three lines, as z/VM gives them.
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

@@ -1,7 +1,10 @@
 //! `QUERY FILES`: the issuer's spool file counts.
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// `FILES: nnnn RDR, nnnn PRT, nnnn PUN`
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

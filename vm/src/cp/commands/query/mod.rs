@@ -20,7 +20,7 @@ mod users;
 mod virt;
 
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::Cursor,
 };
 

@@ -1,7 +1,10 @@
 //! `QUERY NAMES`: logged-on users, four to a line: `userid   - DSC` or `userid   - L0003`.
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// Lists logged-on users and their terminals.
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

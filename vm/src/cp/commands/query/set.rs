@@ -2,7 +2,7 @@
 
 use super::no_more;
 use crate::{
-    cp::{Ctx, CpResult},
+    cp::{CpResult, Ctx},
     grammar::Cursor,
     machine::{EmsgMode, MsgMode},
 };

@@ -15,7 +15,7 @@ use spool::{Queue, SpoolFile, UserId};
 
 use crate::{
     cp::{
-        Ctx, CpResult,
+        CpResult, Ctx,
         format::{self, DateStyle},
         messages::{self, CpMsg},
         select,
@@ -86,9 +86,17 @@ fn query(ctx: &Ctx<'_>, c: &mut Cursor<'_>, queue: Queue) -> CpResult {
             let v = c.next_token().ok_or_else(messages::operand_missing)?;
             class = Some(select::single_class(v)?);
         } else if c.keyword("FORM", 4) {
-            form = Some(c.next_token().ok_or_else(messages::operand_missing)?.to_ascii_uppercase());
+            form = Some(
+                c.next_token()
+                    .ok_or_else(messages::operand_missing)?
+                    .to_ascii_uppercase(),
+            );
         } else if c.keyword("DEST", 4) {
-            dest = Some(c.next_token().ok_or_else(messages::operand_missing)?.to_ascii_uppercase());
+            dest = Some(
+                c.next_token()
+                    .ok_or_else(messages::operand_missing)?
+                    .to_ascii_uppercase(),
+            );
         } else if c.keyword("HOLD", 3) {
             hold = Hold::Held;
         } else if c.keyword("NOHOLD", 3) {

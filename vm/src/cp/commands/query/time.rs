@@ -1,7 +1,11 @@
 //! `QUERY TIME`: the time of day and the session's connect time.
 
 use super::no_more;
-use crate::{clock, cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    clock,
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// `TIME IS hh:mm:ss zone weekday mm/dd/yy` and `CONNECT= …`.
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

@@ -3,7 +3,10 @@
 use spool::UserId;
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult, messages}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx, messages},
+    grammar::Cursor,
+};
 
 /// `userid   - DSC` or `userid   - L0003`; 045E when not logged on.
 pub fn run(ctx: &Ctx<'_>, word: &str, c: &mut Cursor<'_>) -> CpResult {

@@ -1,7 +1,10 @@
 //! `QUERY USERID`: `userid   AT system`.
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// The issuer's userid and the system name.
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

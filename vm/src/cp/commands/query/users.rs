@@ -1,7 +1,10 @@
 //! `QUERY USERS`: how many users are logged on.
 
 use super::no_more;
-use crate::{cp::{Ctx, CpResult}, grammar::Cursor};
+use crate::{
+    cp::{CpResult, Ctx},
+    grammar::Cursor,
+};
 
 /// `   nn USERS,    0 DIALED,    0 NET`
 pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {

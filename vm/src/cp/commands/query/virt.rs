@@ -6,7 +6,7 @@
 
 use super::no_more;
 use crate::{
-    cp::{Ctx, CpResult, messages},
+    cp::{CpResult, Ctx, messages},
     grammar::{Cursor, vdev, whole},
     machine::{OutKind, OutputDev, ReaderDev},
 };
@@ -55,10 +55,11 @@ fn output_lines(o: &OutputDev, sub: usize, dist: &str, term: &str) -> Vec<String
     } else {
         v.push(format!("{:<4} {:04X} {first}", o.kind.name(), o.vdev));
     }
+    // `TO userid dev`, `FOR userid` or `TO OFF`, 15 columns wide so DIST stays in its column.
     let to = match (&o.to, &o.for_user) {
         (Some((u, q)), _) => format!("TO {} {}", u.padded(), q.name()),
-        (None, Some(u)) => format!("FOR {}    ", u.padded()),
-        (None, None) => "TO OFF         ".to_string(),
+        (None, Some(u)) => format!("{:<15}", format!("FOR {}", u.padded())),
+        (None, None) => format!("{:<15}", "TO OFF"),
     };
     v.push(format!(
         "{:04X} {to} DIST {:<8} DEST {}",
@@ -101,9 +102,7 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
         Some(_) if c.keyword("PUNCH", 2) || c.keyword("PCH", 3) || c.keyword("PUN", 3) => {
             Which::Kind(OutKind::Punch)
         }
-        Some(_) if c.keyword("PRINTER", 1) || c.keyword("PRT", 3) => {
-            Which::Kind(OutKind::Printer)
-        }
+        Some(_) if c.keyword("PRINTER", 1) || c.keyword("PRT", 3) => Which::Kind(OutKind::Printer),
         Some(_) if c.keyword("CONSOLE", 3) => Which::Kind(OutKind::Console),
         Some(t) => {
             c.next_token();
