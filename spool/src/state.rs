@@ -105,6 +105,9 @@ impl State {
         let mut d = Dec::new(payload);
         match d.u8()? {
             E_CREATE => {
+                // Whether the spoolid was allocated with the file (not reserved earlier by an
+                // open device file, whose allocation has its own entry).
+                let fresh = d.u8()? == 1;
                 let mut f = get_meta(&mut d)?;
                 let blob_len = d.u64()?;
                 let at = d.pos() as u64;
@@ -119,7 +122,9 @@ impl State {
                 if let Some(old) = self.files.remove(&f.sfid) {
                     self.unindex(&old.file);
                 }
-                self.owner(&f.owner).last = f.spoolid;
+                if fresh {
+                    self.owner(&f.owner).last = f.spoolid;
+                }
                 self.index(&f);
                 self.files.insert(f.sfid, Entry { file: f, seq: 0 });
             }
@@ -260,26 +265,26 @@ impl Txn<'_> {
         Ok(id)
     }
 
-    /// Reserves a spoolid for a file being written on a virtual device (not journaled: an open
-    /// file does not survive a crash).
+    /// Reserves a spoolid for a file being written on a virtual device: on CP a file has its
+    /// spoolid from the moment the device opens it. The allocation is journaled (it need not be
+    /// durable before the caller goes on: a file is only acknowledged at CLOSE), so the owner's
+    /// spoolid sequence after a restart is the one before it.
     pub fn reserve_spoolid(&mut self, owner: &UserId, limit: u16) -> SpoolResult<u16> {
         let id = self.alloc_spoolid(owner, limit)?;
         self.st.owner(owner).reserved.insert(id);
+        let mut e = Enc::default();
+        e.u8(E_ALLOC);
+        e.str(owner.as_str());
+        e.u16(id);
+        self.entries.push(e.buf);
         Ok(id)
     }
 
-    /// Ends a reservation. With `used_elsewhere` the id was consumed by a file sent to another
-    /// user; it is journaled so that the owner's spoolid sequence survives a restart.
-    pub fn release_spoolid(&mut self, owner: &UserId, id: u16, used_elsewhere: bool) {
+    /// Ends a reservation (the file was closed elsewhere, sent to another user, or purged). The id
+    /// stays consumed in the owner's sequence.
+    pub fn release_spoolid(&mut self, owner: &UserId, id: u16) {
         if let Some(o) = self.st.owners.get_mut(owner) {
             o.reserved.remove(&id);
-        }
-        if used_elsewhere {
-            let mut e = Enc::default();
-            e.u8(E_ALLOC);
-            e.str(owner.as_str());
-            e.u16(id);
-            self.entries.push(e.buf);
         }
     }
 
@@ -293,9 +298,11 @@ impl Txn<'_> {
                 self.max_file_bytes
             )));
         }
-        if let Some(o) = self.st.owners.get_mut(&nf.owner) {
-            o.reserved.remove(&nf.spoolid);
-        }
+        let fresh = !self
+            .st
+            .owners
+            .get_mut(&nf.owner)
+            .is_some_and(|o| o.reserved.remove(&nf.spoolid));
         let sfid = self.st.next_sfid;
         self.st.next_sfid += 1;
         let order = self.st.order_back;
@@ -320,13 +327,13 @@ impl Txn<'_> {
         };
         let mut e = Enc::new(Vec::with_capacity(256 + bytes as usize));
         e.u8(E_CREATE);
+        e.u8(fresh as u8);
         put_meta(&mut e, &f);
         e.u64(bytes);
         let at = e.buf.len() as u64;
         put_records(&mut e, &nf.records);
         self.created.push((sfid, self.entries.len(), at));
         self.entries.push(e.buf);
-        self.st.owner(&f.owner).last = f.spoolid;
         self.st.index(&f);
         self.st.files.insert(
             sfid,

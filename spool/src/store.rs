@@ -244,6 +244,13 @@ impl Spool {
         ))
     }
 
+    /// Reserves a spoolid in `owner`'s space for a file a device starts writing (see
+    /// [`Txn::reserve_spoolid`]); does not wait for the disk.
+    pub fn reserve(&self, owner: &UserId, limit: u16) -> SpoolResult<u16> {
+        let (res, _wait) = self.transact_nowait(|t| t.reserve_spoolid(owner, limit))?;
+        res
+    }
+
     /// Read-only access to the state (for queries).
     pub fn view<R>(&self, f: impl FnOnce(&Txn<'_>) -> R) -> R {
         let mut st = self.lock();

@@ -265,3 +265,40 @@ fn a_newer_format_is_refused_with_a_clear_message() {
     let err = Spool::open(tmp.path(), SpoolOptions::default()).unwrap_err();
     assert!(err.to_string().contains("version 9"), "{err}");
 }
+
+#[test]
+fn a_reserved_spoolid_never_moves_the_sequence_back() {
+    // A console file reserved 0001 when spooling started; punches took 0002 and 0003; the
+    // console file closes with its 0001; 0003 is purged. The next file is 0004, not 0003 —
+    // and the same after a restart.
+    let tmp = tempfile::tempdir().unwrap();
+    let next = {
+        let sp = open(tmp.path());
+        let reserved = sp.reserve(&u("DEMO"), 9999).unwrap();
+        assert_eq!(reserved, 1);
+        let _two = punch(&sp, "MAINT", "DEMO", "2");
+        let three = punch(&sp, "MAINT", "DEMO", "3");
+        sp.transact(|t| {
+            t.create(NewFile {
+                owner: u("DEMO"),
+                queue: Queue::Prt,
+                spoolid: reserved,
+                origin: u("DEMO"),
+                origin_dev: DevType::Con,
+                prev: None,
+                attrs: FileAttrs::with_class(Class::T, "DEMO"),
+                records: vec![b"console".to_vec()],
+            })
+        })
+        .unwrap();
+        sp.transact(|t| -> Result<(), SpoolError> {
+            t.purge(three.sfid);
+            Ok(())
+        })
+        .unwrap();
+        punch(&sp, "MAINT", "DEMO", "4").spoolid
+    };
+    assert_eq!(next, 4);
+    let sp = open(tmp.path());
+    assert_eq!(punch(&sp, "MAINT", "DEMO", "5").spoolid, 5);
+}

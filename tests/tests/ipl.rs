@@ -107,3 +107,20 @@ fn warm_start_keeps_spoolids_order_and_attributes() {
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+#[test]
+fn a_refused_second_ipl_leaves_the_running_system_alone() {
+    let t = TestSystem::ipl();
+    let pid = t.pid().unwrap();
+    let out = t.run(&["ipl", "--detach"]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        text.contains(&format!("already IPLed (pid {pid})")),
+        "{text}"
+    );
+    // The pid file is intact, so shutdown still waits for the right process.
+    assert_eq!(t.pid(), Some(pid));
+    t.shutdown();
+    assert!(!common::process_running(pid));
+}

@@ -76,10 +76,7 @@ pub fn run(dir: &Path, user: Option<String>) -> anyhow::Result<ExitCode> {
     let mut hidden = false;
     loop {
         let line = if hidden && interactive {
-            match rpassword::read_password() {
-                Ok(p) => Some(p),
-                Err(_) => None,
-            }
+            rpassword::read_password().ok()
         } else {
             match lines.next() {
                 Some(Ok(l)) => Some(l),
@@ -95,7 +92,10 @@ pub fn run(dir: &Path, user: Option<String>) -> anyhow::Result<ExitCode> {
             }
         };
         if !send(&mut w, &Request::Line { text: line }) {
-            break;
+            // The system closed the connection: the reader thread reports why and exits.
+            loop {
+                thread::park();
+            }
         }
         sent += 1;
         loop {
@@ -107,5 +107,4 @@ pub fn run(dir: &Path, user: Option<String>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }

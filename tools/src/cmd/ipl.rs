@@ -73,6 +73,20 @@ fn detach_ipl(dir: &Path) -> anyhow::Result<ExitCode> {
         .append(true)
         .open(&out_path)?;
     let start = out.metadata()?.len();
+    // A running system holds the folder's lock: refuse before touching its pid file.
+    if let Ok(lock) = fs::OpenOptions::new().write(true).open(dir.join(".lock"))
+        && lock.try_lock().is_err()
+    {
+        let pid = fs::read_to_string(dir.join(PID_FILE)).unwrap_or_default();
+        bail!(
+            "the system in {} is already IPLed{}",
+            dir.display(),
+            match pid.trim() {
+                "" => String::new(),
+                p => format!(" (pid {p})"),
+            }
+        );
+    }
     let _ = fs::remove_file(dir.join(PID_FILE));
     let exe = std::env::current_exe().context("cannot find the vmimap executable")?;
     let mut child = {

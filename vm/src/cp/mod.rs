@@ -21,6 +21,12 @@ use crate::{
     system::System,
 };
 
+/// Commands whose operands keep the case they were typed in: message texts, and AUTOLOG's
+/// password (directory passwords are case-sensitive here).
+const MESSAGE_COMMANDS: &[&str] = &[
+    "MESSAGE", "MSG", "MSGNOH", "WARNING", "WNG", "SMSG", "AUTOLOG",
+];
+
 /// Longest CP command line accepted (as DIAGNOSE X'08' on z/VM).
 pub const MAX_LINE: usize = 240;
 
@@ -74,7 +80,9 @@ pub fn execute(sys: &Arc<System>, vm: &Arc<VirtualMachine>, line: &str) -> CpRes
     if vm.is_logged_off() && !vm.transient {
         return fail(messages::not_logged_on(vm.userid.as_str()));
     }
-    let mut c = Cursor::new(line);
+    // CP folds input to upper case, except the text of messages, which goes as typed.
+    let upper = line.to_ascii_uppercase();
+    let mut c = Cursor::new(&upper);
     let Some(word) = c.next_token() else {
         return CpResponse::default();
     };
@@ -84,6 +92,13 @@ pub fn execute(sys: &Arc<System>, vm: &Arc<VirtualMachine>, line: &str) -> CpRes
     }
     let Some(cmd) = commands::lookup(word, vm.classes) else {
         return fail(messages::unknown_command(word));
+    };
+    let mut c = if MESSAGE_COMMANDS.contains(&cmd.name) {
+        let mut c = Cursor::new(line);
+        c.next_token();
+        c
+    } else {
+        c
     };
     let ctx = Ctx { sys, vm };
     tracing::debug!(user = %vm.userid, command = cmd.name, "CP command");

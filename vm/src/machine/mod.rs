@@ -204,6 +204,11 @@ impl VirtualMachine {
         *g
     }
 
+    /// Whether console spooling is started (SPOOL CONSOLE START).
+    pub fn console_spooled(&self) -> bool {
+        self.lock().devices.console().is_some_and(|c| c.started)
+    }
+
     /// Whether a terminal is attached.
     pub fn is_connected(&self) -> bool {
         self.lock().terminal.is_some()
@@ -220,7 +225,7 @@ impl VirtualMachine {
             open.bytes += line.len() as u64;
             open.records.push(line.as_bytes().to_vec());
         }
-        let term_on = g.devices.console().map_or(true, |c| !c.started || c.term);
+        let term_on = g.devices.console().is_none_or(|c| !c.started || c.term);
         if term_on && let Some(t) = &g.terminal {
             let _ = t.tx.send(TermEvent::Line(line.to_string()));
         }

@@ -12,6 +12,9 @@ use crate::{
     machine::{DevRef, Interrupt, OutKind, VirtualMachine},
 };
 
+/// A reader file with its records.
+pub type ReaderFile = (SpoolFile, Vec<Vec<u8>>);
+
 /// Tells whether a virtual machine is still logged on.
 #[derive(Debug, Clone)]
 pub struct LogonWatch(Arc<VirtualMachine>);
@@ -140,7 +143,7 @@ impl VmHandle {
 
     /// Opens the next eligible reader file (first in queue order that matches the reader class
     /// and is not held) and returns it with its records; `None` when the reader is empty.
-    pub fn read_next(&self) -> Result<Option<(SpoolFile, Vec<Vec<u8>>)>, CpMsg> {
+    pub fn read_next(&self) -> Result<Option<ReaderFile>, CpMsg> {
         spoolops::reader_open(&self.sys, &self.vm)
     }
 

@@ -234,6 +234,11 @@ impl System {
             return Err(off(&format!("{} not connected to *MSG", class.name())));
         }
         if !to.is_connected() {
+            // An informational line (a file arrival) still goes into a spooled console.
+            if class == MsgClass::Imsg && to.console_spooled() {
+                to.console(line);
+                return Ok(());
+            }
             return Err(off("disconnected"));
         }
         to.console(line);

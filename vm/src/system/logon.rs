@@ -239,7 +239,10 @@ impl System {
             let _ = t.tx.send(TermEvent::LoggedOff);
         }
         let users = self.users();
-        let kind = if term.is_some() { "GRAF" } else { "USER DSC" };
+        let kind = match &term {
+            Some(t) => format!("GRAF {}", t.id),
+            None => "USER DSC".to_string(),
+        };
         let forced = match &why {
             LogoffWhy::Forced(by) => format!(" FORCED BY {by}"),
             _ => String::new(),
@@ -286,7 +289,7 @@ impl System {
         let line = format!("DISCONNECT AT {}", self.tz().stamp(clock::now()));
         let term = vm.lock().terminal.take();
         if let Some(t) = term {
-            let _ = t.tx.send(TermEvent::Line(line.clone()));
+            // The terminal shows the detach text as its last line.
             let _ = t.tx.send(TermEvent::Detached(line.clone()));
             self.oplog(&format!(
                 "GRAF {} DISCONNECT {} USERS = {}",

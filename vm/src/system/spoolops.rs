@@ -53,9 +53,7 @@ pub fn write_record(
     let limits = &sys.config().spool;
     let o = &mut g.devices.outputs[idx];
     if o.open.is_none() {
-        let id = sys
-            .spool()
-            .transact(|t| t.reserve_spoolid(&vm.userid, vm.entry.maxspool))?;
+        let id = sys.spool().reserve(&vm.userid, vm.entry.maxspool)?;
         o.open = Some(OpenFile {
             spoolid: id,
             ..Default::default()
@@ -109,10 +107,7 @@ pub fn close_output(
     if restart && !vm.transient && !vm.is_logged_off() {
         // The file is closed whatever happens here: report that, even if no spoolid is left for
         // the next one (console output is then not spooled until one is).
-        let Ok(id) = sys
-            .spool()
-            .transact(|t| t.reserve_spoolid(&vm.userid, vm.entry.maxspool))
-        else {
+        let Ok(id) = sys.spool().reserve(&vm.userid, vm.entry.maxspool) else {
             return res;
         };
         let mut g = vm.lock();
@@ -131,7 +126,7 @@ pub fn close_output(
         drop(g);
         if let Some(id) = free {
             let _ = sys.spool().transact(|t| -> Result<(), SpoolError> {
-                t.release_spoolid(&vm.userid, id, false);
+                t.release_spoolid(&vm.userid, id);
                 Ok(())
             });
         }
@@ -186,7 +181,7 @@ fn close_file(
     // file at all (cp-cms.md §2.5). Either way the reserved spoolid is given back.
     if opts.purge || open.records.is_empty() {
         sys.spool().transact(|t| -> Result<(), SpoolError> {
-            t.release_spoolid(&vm.userid, open.spoolid, false);
+            t.release_spoolid(&vm.userid, open.spoolid);
             Ok(())
         })?;
         return Ok(Vec::new());
@@ -200,7 +195,7 @@ fn close_file(
             own_id
         } else {
             let id = t.alloc_spoolid(&owner, limit)?;
-            t.release_spoolid(&vm.userid, own_id, true);
+            t.release_spoolid(&vm.userid, own_id);
             id
         };
         t.create(NewFile {
@@ -355,9 +350,12 @@ pub fn reader_close(sys: &System, vm: &VirtualMachine, hold: bool) -> Result<Vec
         if f.owner != vm.userid {
             return Ok(());
         }
-        if dev_keep || f.attrs.keep {
+        // HOLD leaves the file available in the reader; otherwise KEEP keeps it in user hold;
+        // otherwise it is purged (cp-cms.md §2.5).
+        let held = hold || dev_hold;
+        if !held && (dev_keep || f.attrs.keep) {
             t.change(sfid, |a| a.hold.user = true);
-        } else if !(hold || dev_hold) {
+        } else if !held {
             t.purge(sfid);
         }
         Ok(())

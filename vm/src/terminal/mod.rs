@@ -80,6 +80,26 @@ pub(crate) fn read_request(rd: &mut impl BufRead) -> Result<Option<Request>, Str
         .map_err(|e| format!("not a valid request: {e}"))
 }
 
+/// After refusing a session, reads (and ignores) what the client still sends until it closes the
+/// connection, for a few seconds at most. Closing at once would make a client that is still
+/// typing fail with a broken pipe before it has read why it was refused.
+pub(crate) fn linger(rd: &mut std::io::BufReader<UnixStream>) {
+    use std::io::Read;
+    let _ = rd.get_ref().shutdown(std::net::Shutdown::Write);
+    let _ = rd.get_ref().set_read_timeout(Some(LINGER));
+    let deadline = std::time::Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        match rd.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// How long a refused session's input is drained.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn handle(sys: Arc<System>, stream: UnixStream) {
     let Ok(write) = stream.try_clone() else {
         return;
@@ -91,6 +111,7 @@ fn handle(sys: Arc<System>, stream: UnixStream) {
         Ok(None) => return,
         Err(e) => {
             out.send(&Reply::Error { error: e });
+            linger(&mut rd);
             return;
         }
     };

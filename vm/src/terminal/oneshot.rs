@@ -172,9 +172,7 @@ fn punch(
                 f.spoolid
             )));
         }
-        let id = sys
-            .spool()
-            .transact(|t| t.reserve_spoolid(&vm.userid, vm.entry.maxspool))?;
+        let id = sys.spool().reserve(&vm.userid, vm.entry.maxspool)?;
         g.devices.outputs[idx].open = Some(OpenFile {
             spoolid: id,
             ..Default::default()

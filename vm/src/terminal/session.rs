@@ -7,7 +7,7 @@ use crossbeam_channel::{Receiver, unbounded};
 use spool::UserId;
 
 use super::{
-    Out,
+    Out, linger,
     protocol::{Reply, Request},
     read_request,
 };
@@ -275,26 +275,6 @@ pub(super) fn run(
     drop(term);
     let _ = pump.join();
 }
-
-/// After refusing a session, reads (and ignores) what the client still sends until it closes the
-/// connection, for a few seconds at most. Closing at once would make a client that is still
-/// typing fail with a broken pipe before it has read why it was refused.
-fn linger(rd: &mut std::io::BufReader<UnixStream>) {
-    use std::io::Read;
-    let _ = rd.get_ref().shutdown(std::net::Shutdown::Write);
-    let _ = rd.get_ref().set_read_timeout(Some(LINGER));
-    let deadline = std::time::Instant::now() + LINGER;
-    let mut buf = [0u8; 4096];
-    while std::time::Instant::now() < deadline {
-        match rd.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// How long a refused session's input is drained.
-const LINGER: Duration = Duration::from_secs(5);
 
 /// Routes one typed line: `#CP` lines and lines for a machine whose guest does not read the
 /// console go to CP; others are queued for the guest, and we wait until it has dealt with them.

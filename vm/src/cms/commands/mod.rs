@@ -69,7 +69,7 @@ pub fn execute(env: &mut CmsEnv<'_>, line: &str) -> i32 {
     if r.rc == 1 {
         env.say(&format!(
             "Unknown CP/CMS command: {}",
-            crate::cp::messages::echo(word)
+            crate::cp::messages::echo(&word.to_ascii_uppercase())
         ));
         return -3;
     }

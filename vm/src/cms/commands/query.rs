@@ -21,11 +21,7 @@ fn limits_lines(v: &[Limits]) -> Vec<String> {
     let mut out =
         vec!["Userid   Storage Group  4K Block Limit  4K Blocks Committed  Threshold".to_string()];
     for l in v {
-        let pct = if l.limit == 0 {
-            0
-        } else {
-            (l.used * 100 / l.limit).min(99)
-        };
+        let pct = (l.used * 100).checked_div(l.limit).unwrap_or(0).min(99);
         out.push(format!(
             "{:<8} {:>13}  {:>14}  {:>19}  {:>9}",
             l.user.as_str(),

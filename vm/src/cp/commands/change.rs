@@ -4,6 +4,7 @@
 //! change = "CHANGE" [owner] queue files 1*attr
 //! attr   = "CLASS" class / "COPY" 1*3DIGIT / "HOLD" / "NOHOLD" / "KEEP" / "NOKEEP" / "MSG"
 //!        / "NOMSG" / "DIST" code / "FORM" form / "DEST" dest / "NAME" fn [ft] / "NONAME"
+//!                                                ; NAME is the last operand
 //! ```
 
 use spool::{Class, FileAttrs};
@@ -64,7 +65,11 @@ fn attrs(c: &mut Cursor<'_>) -> Result<Vec<Edit>, CpMsg> {
                 .next_token()
                 .ok_or_else(messages::operand_missing)?
                 .to_string();
+            // NAME is last, as on SPOOL: `NAME fn [ft]`.
             let ty = c.next_token().unwrap_or("").to_string();
+            if let Some(x) = c.next_token() {
+                return Err(messages::invalid_option(x));
+            }
             if n.chars().count() > 24 || ty.chars().count() > 8 {
                 return Err(messages::invalid_operand(&n));
             }

@@ -309,7 +309,7 @@ pub fn run(ctx: &Ctx<'_>, c: &mut Cursor<'_>) -> CpResult {
         let id = ctx
             .sys
             .spool()
-            .transact(|t| t.reserve_spoolid(&ctx.vm.userid, ctx.vm.entry.maxspool))?;
+            .reserve(&ctx.vm.userid, ctx.vm.entry.maxspool)?;
         let mut g = ctx.vm.lock();
         let d = &mut g.devices.outputs[idx];
         if d.open.is_none() {

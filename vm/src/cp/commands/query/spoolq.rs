@@ -107,7 +107,7 @@ fn query(ctx: &Ctx<'_>, c: &mut Cursor<'_>, queue: Queue) -> CpResult {
             hold = Hold::Sys;
         } else if c.keyword("AVAIL", 2) {
             hold = Hold::NotHeld;
-        } else if !owner_given && c.keyword("SYSTEM", 3) {
+        } else if !owner_given && c.keyword("SYSTEM", 6) {
             if !ctx.has("D") {
                 return Err(messages::invalid_operand(t));
             }
