@@ -1,0 +1,1 @@
+//! MIME structure for FETCH: ENVELOPE, BODYSTRUCTURE, BODY[section] and BINARY.

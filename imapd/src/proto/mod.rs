@@ -1,0 +1,6 @@
+//! The IMAP protocol layer: the server's own command and response types (kept apart from the wire
+//! format), the conversion from imap-codec's grammar, the productions imap-codec lacks, and the
+//! response writer.
+
+pub mod section;
+pub mod write;
