@@ -13,6 +13,7 @@ pub mod machine;
 pub mod privilege;
 pub mod sfs;
 pub mod system;
+pub mod tcp;
 pub mod terminal;
 
 pub use cp::{CpResponse, messages::CpMsg};

@@ -4,3 +4,7 @@
 
 pub mod section;
 pub mod write;
+pub mod command;
+pub mod convert;
+pub mod seq;
+pub mod utf7;

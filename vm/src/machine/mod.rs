@@ -132,6 +132,7 @@ pub struct VirtualMachine {
     interrupts: Sender<Interrupt>,
     logged_off: AtomicBool,
     ready: (Mutex<bool>, std::sync::Condvar),
+    console_log: Mutex<Option<(std::fs::File, crate::clock::TimeZone)>>,
 }
 
 impl VirtualMachine {
@@ -162,6 +163,7 @@ impl VirtualMachine {
                 interrupts: tx,
                 logged_off: AtomicBool::new(false),
                 ready: (Mutex::new(false), std::sync::Condvar::new()),
+                console_log: Mutex::new(None),
             },
             rx,
         )
@@ -185,6 +187,12 @@ impl VirtualMachine {
     /// Marks the machine logged off; returns false if it already was.
     pub(crate) fn mark_logged_off(&self) -> bool {
         !self.logged_off.swap(true, Ordering::AcqRel)
+    }
+
+    /// Sets the file that receives console output while no terminal is attached (the system's
+    /// `logs/USERID.console`), so a disconnected service machine's messages are kept.
+    pub fn set_console_log(&self, file: std::fs::File, tz: crate::clock::TimeZone) {
+        *self.console_log.lock().unwrap() = Some((file, tz));
     }
 
     /// Marks the guest ready for work (or ended).
@@ -226,8 +234,18 @@ impl VirtualMachine {
             open.records.push(line.as_bytes().to_vec());
         }
         let term_on = g.devices.console().is_none_or(|c| !c.started || c.term);
-        if term_on && let Some(t) = &g.terminal {
-            let _ = t.tx.send(TermEvent::Line(line.to_string()));
+        match &g.terminal {
+            Some(t) if term_on => {
+                let _ = t.tx.send(TermEvent::Line(line.to_string()));
+            }
+            Some(_) => {}
+            None => {
+                drop(g);
+                if let Some((f, tz)) = self.console_log.lock().unwrap().as_mut() {
+                    use std::io::Write;
+                    let _ = writeln!(f, "{} {line}", tz.hhmmss(crate::clock::now()));
+                }
+            }
         }
     }
 }

@@ -24,6 +24,17 @@ impl LogonWatch {
     pub fn is_logged_on(&self) -> bool {
         !self.0.is_logged_off()
     }
+
+    /// Makes an async task belong to the machine: it is aborted when the machine logs off.
+    pub fn track(&self, task: tokio::task::AbortHandle) {
+        if self.0.is_logged_off() {
+            task.abort();
+            return;
+        }
+        let mut g = self.0.lock();
+        g.tasks.retain(|t| !t.is_finished());
+        g.tasks.push(task);
+    }
 }
 
 /// What a guest program sees of its virtual machine: CP commands with its own privileges, its
@@ -201,6 +212,30 @@ impl VmHandle {
     /// pool's connection rule).
     pub fn sfs_connect(&self, pool: &str) -> Result<crate::sfs::SfsClient, crate::sfs::DmsError> {
         self.sys.sfs_connect(&self.vm, pool)
+    }
+
+    /// Offers this machine's TCP/IP stack to the system (the TCPIP guest).
+    pub fn tcp_register(&self, stack: Arc<dyn crate::tcp::TcpStack>) {
+        self.sys.tcp_register(&self.vm, stack);
+    }
+
+    /// Listens on a TCP port through the TCP/IP stack.
+    pub fn tcp_listen(&self, port: u16) -> Result<crate::tcp::TcpListener, crate::tcp::TcpError> {
+        self.sys.tcp_listen(&self.vm, port)
+    }
+
+    /// NETSTAT: open connections and listeners of the TCP/IP stack.
+    #[allow(clippy::type_complexity)]
+    pub fn tcp_netstat(
+        &self,
+    ) -> Result<(Vec<crate::tcp::ConnInfo>, Vec<(u16, UserId, std::net::SocketAddr)>), crate::tcp::TcpError> {
+        self.sys.tcp_netstat()
+    }
+
+    /// Waits up to `timeout` for another machine's program to be ready (a stack waits for the
+    /// servers it autologs). False if it is not logged on or not ready in time.
+    pub fn wait_ready_of(&self, user: &UserId, timeout: Duration) -> bool {
+        self.sys.vm(user).is_some_and(|v| v.wait_ready(timeout))
     }
 
     /// The system's file pools: (pool, server, available).

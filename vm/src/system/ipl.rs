@@ -162,6 +162,7 @@ impl System {
             iucv: Default::default(),
             spl_reported: Mutex::new(HashMap::new()),
             pools: RwLock::new(BTreeMap::new()),
+            tcp: RwLock::new(None),
         });
         crate::terminal::serve(&sys, &dir.join(CONTROL_SOCKET))?;
         sys.oplog("z/VM Version 7 Release 3.0, Service Level 2401 (64-bit),");

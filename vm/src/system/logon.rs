@@ -57,6 +57,13 @@ impl System {
         let now = clock::now();
         let (vm, rx) = VirtualMachine::new(entry.clone(), now, false, self.next_generation());
         let vm = Arc::new(vm);
+        if let Ok(f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("logs").join(format!("{}.console", entry.userid)))
+        {
+            vm.set_console_log(f, self.tz().clone());
+        }
         {
             let mut vms = self.vms.write().unwrap();
             if vms.contains_key(&entry.userid) {
@@ -217,6 +224,7 @@ impl System {
         }
         self.iucv_logoff(vm);
         self.sfs_server_gone(vm);
+        self.tcp_server_gone(vm);
         let tasks = std::mem::take(&mut vm.lock().tasks);
         for t in tasks {
             t.abort();

@@ -10,6 +10,7 @@ mod oplog;
 mod sfs;
 mod shutdown;
 mod spl;
+mod tcp;
 pub mod spoolops;
 
 use std::{
@@ -69,6 +70,7 @@ pub struct System {
     pub(crate) iucv: crate::iucv::IucvTable,
     spl_reported: Mutex<HashMap<UserId, std::collections::HashSet<u64>>>,
     pools: RwLock<BTreeMap<crate::sfs::PoolName, sfs::PoolReg>>,
+    tcp: RwLock<Option<tcp::StackReg>>,
 }
 
 impl std::fmt::Debug for System {
