@@ -2,9 +2,11 @@
 //! format), the conversion from imap-codec's grammar, the productions imap-codec lacks, and the
 //! response writer.
 
-pub mod section;
-pub mod write;
+pub mod args;
 pub mod command;
 pub mod convert;
+pub mod parse;
+pub mod section;
 pub mod seq;
 pub mod utf7;
+pub mod write;

@@ -97,13 +97,14 @@ USER SMTP AUTOONLY 64M 256M G
 *
 * The IMAP server: reads mail from its reader through *SPL and keeps
 * the mailstore in SFS; it is the only user of the mailstore pool.
+* OPTION DIAG88 lets it check directory passwords at IMAP LOGIN.
 USER IMAP AUTOONLY 64M 512M BG
  INCLUDE IBMDFLT
  IPL IMAPD
  IUCV *SPL
  IUCV ANY
  XAUTOLOG TCPIP
- OPTION MAXCONN 4000
+ OPTION MAXCONN 4000 DIAG88
 *
 * The IMAP administrator exit.
 USER IMAPADM AUTOONLY 32M 64M G

@@ -249,4 +249,30 @@ impl SfsClient {
         let who = self.who().clone();
         pool.commit(|t| f(&pool, &who, t))
     }
+
+    /// Like [`SfsClient::work`] but returns before the unit is durable, with its log sequence
+    /// number for [`SfsClient::wait_durable`] (see [`Pool::commit_nowait`]).
+    pub fn work_nowait<R>(
+        &self,
+        f: impl FnOnce(&Pool, &UserId, &mut Txn<'_>) -> Result<R, DmsError>,
+    ) -> Result<(R, u64), DmsError> {
+        let pool = self.pool()?;
+        let who = self.who().clone();
+        pool.commit_nowait(|t| f(&pool, &who, t))
+    }
+
+    /// Waits until the unit with log sequence `seq` is on disk.
+    pub fn wait_durable(&self, seq: u64) -> Result<(), DmsError> {
+        self.pool()?.wait_durable(seq)
+    }
+
+    /// Stages data for a work unit (large data goes to the log before the unit).
+    pub fn stage(&self, content: &Content) -> Result<super::work::Staged, DmsError> {
+        self.pool()?.stage_content(content)
+    }
+
+    /// Stages a byte stream for a work unit, without copying it.
+    pub fn stage_bytes(&self, data: Vec<u8>) -> Result<super::work::Staged, DmsError> {
+        self.pool()?.stage_bytes(data)
+    }
 }

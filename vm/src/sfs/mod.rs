@@ -14,9 +14,11 @@ pub mod ops;
 pub mod parms;
 pub mod pool;
 pub mod server;
+pub mod work;
 
 pub use catalog::{Auth, Control, Format, Grantee};
 pub use client::SfsClient;
 pub use errors::DmsError;
 pub use ids::{DirId, DirPath, PoolName};
-pub use pool::{Content, FileInfo, Limits, Listing, Pool, PoolConfig};
+pub use pool::{Content, FileInfo, Limits, Listing, Pool, PoolConfig, Txn};
+pub use work::Staged;

@@ -95,7 +95,7 @@ pub enum Content {
 }
 
 impl Content {
-    fn stats(&self) -> Result<(Format, u32, u64, u64), DmsError> {
+    pub(super) fn stats(&self) -> Result<(Format, u32, u64, u64), DmsError> {
         match self {
             Content::Stream(b) => Ok((Format::Stream, 1, b.len() as u64, b.len() as u64)),
             Content::Records { format, records } => {
@@ -119,7 +119,7 @@ impl Content {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         match self {
             Content::Stream(b) => b.clone(),
             Content::Records { records, .. } => ops::encode_records(records),
@@ -148,6 +148,8 @@ pub struct FileInfo {
     pub blocks: u64,
     /// Last written.
     pub mtime: i64,
+    /// How many pieces of log hold the data (appends add pieces; a rewrite makes one).
+    pub extents: usize,
 }
 
 impl From<&FileMeta> for FileInfo {
@@ -162,6 +164,7 @@ impl From<&FileMeta> for FileInfo {
             bytes: f.bytes,
             blocks: f.blocks(),
             mtime: f.mtime,
+            extents: f.extents.len(),
         }
     }
 }
@@ -320,7 +323,7 @@ impl Pool {
         }
     }
 
-    fn dir_auth(&self, cat: &Catalog, who: &UserId, dirno: u64) -> Auth {
+    pub(super) fn dir_auth(&self, cat: &Catalog, who: &UserId, dirno: u64) -> Auth {
         let Some(d) = cat.dirs.get(&dirno) else {
             return Auth::default();
         };
@@ -336,7 +339,7 @@ impl Pool {
         mine.with(public)
     }
 
-    fn file_auth(&self, cat: &Catalog, who: &UserId, f: &FileMeta) -> Auth {
+    pub(super) fn file_auth(&self, cat: &Catalog, who: &UserId, f: &FileMeta) -> Auth {
         let da = self.dir_auth(cat, who, f.dirno);
         if da.0 == 0xF {
             return da;
@@ -363,7 +366,7 @@ impl Pool {
         }
     }
 
-    fn dir_of(&self, cat: &Catalog, path: &DirPath) -> Result<u64, DmsError> {
+    pub(super) fn dir_of(&self, cat: &Catalog, path: &DirPath) -> Result<u64, DmsError> {
         cat.resolve(path).ok_or_else(|| {
             if cat.users.contains_key(&path.owner) {
                 DmsError::DirNotFound(format!("{}:{}", self.cfg.name, path.display()))
@@ -376,7 +379,7 @@ impl Pool {
         })
     }
 
-    fn file_of<'c>(
+    pub(super) fn file_of<'c>(
         &self,
         cat: &'c Catalog,
         dirno: u64,
@@ -412,6 +415,30 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Txn<'_>) -> Result<R, DmsError>,
     ) -> Result<R, DmsError> {
+        let (r, seq) = self.commit_nowait(f)?;
+        self.wait_durable(seq)?;
+        Ok(r)
+    }
+
+    /// Waits until the work unit with log sequence `seq` is durable (see [`Pool::commit_nowait`]).
+    pub fn wait_durable(&self, seq: u64) -> Result<(), DmsError> {
+        if seq > 0 {
+            self.wal.wait_durable(seq)?;
+            self.maybe_checkpoint();
+        }
+        Ok(())
+    }
+
+    /// The first half of [`Pool::commit`]: applies the work unit and writes it to the log, but
+    /// does not wait for the log to reach the disk. Returns the unit's log sequence number (0 when
+    /// it changed nothing); pass it to [`Pool::wait_durable`] before acknowledging anything.
+    /// Units are ordered by sequence number, so when one is durable every earlier one is too: a
+    /// caller that orders its own work under a lock of its own keeps that order on disk without
+    /// holding the lock through the fsync.
+    pub fn commit_nowait<R>(
+        &self,
+        f: impl FnOnce(&mut Txn<'_>) -> Result<R, DmsError>,
+    ) -> Result<(R, u64), DmsError> {
         let wait = {
             let mut cat = self.cat.write().unwrap();
             let mut t = Txn {
@@ -434,7 +461,7 @@ impl Pool {
                 }
             };
             if ops.is_empty() {
-                return Ok(r);
+                return Ok((r, 0));
             }
             let enc = ops::encode_batch(&ops, &inline);
             let (seq, pos) = match self.wal.append(&[enc.payload]) {
@@ -465,14 +492,12 @@ impl Pool {
             stamp(&mut cat, &ops, seq);
             (r, seq)
         };
-        self.wal.wait_durable(wait.1)?;
-        self.maybe_checkpoint();
-        Ok(wait.0)
+        Ok(wait)
     }
 
     /// Stores data for a file: inline with its operation when small, else as chunk entries whose
     /// extents the operation references. Returns (extents so far, inline data).
-    fn stage(&self, data: Vec<u8>) -> Result<(Vec<Extent>, Option<Vec<u8>>), DmsError> {
+    pub(super) fn stage(&self, data: Vec<u8>) -> Result<(Vec<Extent>, Option<Vec<u8>>), DmsError> {
         if data.len() <= INLINE_MAX {
             return Ok((Vec::new(), Some(data)));
         }
@@ -604,57 +629,12 @@ impl Pool {
         path: &DirPath,
         control: Control,
     ) -> Result<(), DmsError> {
-        let parent = path
-            .parent()
-            .ok_or_else(|| DmsError::DirExists(format!("{}:{}", self.cfg.name, path.display())))?;
-        let name = path.comps.last().cloned().unwrap();
-        self.commit(|t| {
-            let p = self.dir_of(t.cat(), &parent)?;
-            if &path.owner != who && !self.is_admin(who) {
-                return Err(DmsError::NotAuthorized(format!(
-                    "creating directories in {}:{}",
-                    self.cfg.name,
-                    parent.display()
-                )));
-            }
-            let dirno = t.dirno();
-            t.op(
-                Op::CreateDir {
-                    dirno,
-                    parent: p,
-                    name,
-                    control,
-                },
-                None,
-            )
-        })
-        .map_err(|e| match e {
-            DmsError::DirExists(_) => {
-                DmsError::DirExists(format!("{}:{}", self.cfg.name, path.display()))
-            }
-            other => other,
-        })
+        self.commit(|t| self.create_dir_in(t, who, path, control))
     }
 
     /// ERASE DIRECTORY: an empty directory (the owner or an administrator).
     pub fn erase_dir(&self, who: &UserId, path: &DirPath) -> Result<(), DmsError> {
-        self.commit(|t| {
-            let d = self.dir_of(t.cat(), path)?;
-            if &path.owner != who && !self.is_admin(who) {
-                return Err(DmsError::NotAuthorized(format!(
-                    "{}:{}",
-                    self.cfg.name,
-                    path.display()
-                )));
-            }
-            t.op(Op::EraseDir { dirno: d }, None)
-        })
-        .map_err(|e| match e {
-            DmsError::DirNotEmpty(_) => {
-                DmsError::DirNotEmpty(format!("{}:{}", self.cfg.name, path.display()))
-            }
-            other => other,
-        })
+        self.commit(|t| self.erase_dir_in(t, who, path))
     }
 
     /// RENAME DIRECTORY within its parent (the owner or an administrator).
@@ -931,46 +911,11 @@ impl Pool {
         ftype: &str,
         content: &Content,
     ) -> Result<FileInfo, DmsError> {
-        let (format, lrecl, records, bytes) = content.stats()?;
-        let (extents, inline) = self.stage(content.encode())?;
+        let data = self.stage_content(content)?;
         self.commit(|t| {
-            let d = self.dir_of(t.cat(), path)?;
-            match self.file_of(t.cat(), d, fname, ftype).ok().cloned() {
-                Some(f) => {
-                    if !self.file_auth(t.cat(), who, &f).has(Auth::WRITE) {
-                        return Err(DmsError::NotAuthorized(format!("{fname} {ftype}")));
-                    }
-                    if (f.format == Format::Stream) != (format == Format::Stream)
-                        || (f.format == Format::F
-                            && format == Format::F
-                            && f.lrecl != lrecl
-                            && f.records > 0)
-                    {
-                        return Err(DmsError::BadRecord(format!(
-                            "appending {format:?} data to a {:?} file of LRECL {}",
-                            f.format, f.lrecl
-                        )));
-                    }
-                    t.op(
-                        Op::AppendFile {
-                            fileno: f.fileno,
-                            records,
-                            bytes,
-                            lrecl,
-                            extents,
-                            mtime: now(),
-                        },
-                        inline,
-                    )?;
-                }
-                None => {
-                    let op = self.put_op(
-                        t, who, path, fname, ftype, format, lrecl, records, bytes, extents, true,
-                    )?;
-                    t.op(op, inline)?;
-                }
-            }
+            self.append_in(t, who, path, fname, ftype, data)?;
             let cat = t.cat();
+            let d = self.dir_of(cat, path)?;
             Ok(FileInfo::from(self.file_of(cat, d, fname, ftype)?))
         })
     }
@@ -983,10 +928,7 @@ impl Pool {
         fname: &str,
         ftype: &str,
     ) -> Result<(), DmsError> {
-        self.commit(|t| {
-            let op = self.erase_op(t.cat(), who, path, fname, ftype)?;
-            t.op(op, None)
-        })
+        self.commit(|t| self.erase_in(t, who, path, fname, ftype))
     }
 
     /// Builds (after checking authority) the operation that erases a file.
@@ -1024,26 +966,7 @@ impl Pool {
         new_fname: &str,
         new_ftype: &str,
     ) -> Result<(), DmsError> {
-        self.commit(|t| {
-            let d = self.dir_of(t.cat(), path)?;
-            let nd = self.dir_of(t.cat(), to)?;
-            let f = self.file_of(t.cat(), d, fname, ftype)?.clone();
-            if !(self.file_auth(t.cat(), who, &f).has(Auth::WRITE)
-                && self.dir_auth(t.cat(), who, d).has(Auth::WRITE)
-                && self.dir_auth(t.cat(), who, nd).has(Auth::WRITE))
-            {
-                return Err(DmsError::NotAuthorized(format!("renaming {fname} {ftype}")));
-            }
-            t.op(
-                Op::RenameFile {
-                    fileno: f.fileno,
-                    dirno: nd,
-                    fname: new_fname.to_string(),
-                    ftype: new_ftype.to_string(),
-                },
-                None,
-            )
-        })
+        self.commit(|t| self.rename_in(t, who, path, fname, ftype, to, new_fname, new_ftype))
     }
 
     // ---- authority ----

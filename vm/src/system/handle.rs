@@ -247,4 +247,27 @@ impl VmHandle {
     pub fn dasd_dir(&self) -> PathBuf {
         self.sys.dasd_dir(&self.vm.userid)
     }
+
+    /// DIAGNOSE X'88' (validate a userid and password): whether `password` is the logon password
+    /// of `user` in the directory. Only a machine whose directory entry has `OPTION DIAG88` may
+    /// ask (`Err` otherwise). An unknown user, a user without a password (AUTOONLY, NOLOG…) and a
+    /// wrong password all answer `Ok(false)` after the same amount of work, so neither the
+    /// answer nor its timing tells which. This is a password hash check: it takes tens of
+    /// milliseconds of CPU, so async callers run it on a blocking thread.
+    pub fn diag88(&self, user: &str, password: &str) -> Result<bool, String> {
+        if !self.vm.entry.options.iter().any(|o| o == "DIAG88") {
+            return Err(format!(
+                "DIAGNOSE X'88' is not authorized for {} (its directory entry needs OPTION DIAG88)",
+                self.vm.userid
+            ));
+        }
+        let entry = UserId::parse(user).ok().and_then(|u| self.sys.entry(&u));
+        match entry {
+            Some(e) if e.password.allows_password_logon() => Ok(e.password.verify(password)),
+            _ => {
+                crate::directory::password::dummy_verify(password);
+                Ok(false)
+            }
+        }
+    }
 }
