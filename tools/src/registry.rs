@@ -7,6 +7,8 @@ pub fn registry() -> Registry {
     let mut r = Registry::new();
     vm::cms::register(&mut r);
     vm::sfs::server::register(&mut r);
+    guests::register(&mut r);
+    imapd::register(&mut r);
     r
 }
 

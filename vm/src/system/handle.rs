@@ -270,4 +270,14 @@ impl VmHandle {
             }
         }
     }
+
+    /// Whether `user` has an entry in the CP directory.
+    pub fn in_directory(&self, user: &UserId) -> bool {
+        self.sys.entry(user).is_some()
+    }
+
+    /// Every userid in the CP directory.
+    pub fn directory_users(&self) -> Vec<UserId> {
+        self.sys.directory().users.keys().cloned().collect()
+    }
 }

@@ -163,6 +163,7 @@ impl System {
             spl_reported: Mutex::new(HashMap::new()),
             pools: RwLock::new(BTreeMap::new()),
             tcp: RwLock::new(None),
+            taps: Mutex::new(HashMap::new()),
         });
         crate::terminal::serve(&sys, &dir.join(CONTROL_SOCKET))?;
         sys.oplog("z/VM Version 7 Release 3.0, Service Level 2401 (64-bit),");

@@ -12,6 +12,7 @@ mod shutdown;
 mod spl;
 mod tcp;
 pub mod spoolops;
+pub mod taps;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -71,6 +72,7 @@ pub struct System {
     spl_reported: Mutex<HashMap<UserId, std::collections::HashSet<u64>>>,
     pools: RwLock<BTreeMap<crate::sfs::PoolName, sfs::PoolReg>>,
     tcp: RwLock<Option<tcp::StackReg>>,
+    taps: Mutex<HashMap<UserId, Vec<taps::TapSender>>>,
 }
 
 impl std::fmt::Debug for System {

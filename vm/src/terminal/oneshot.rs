@@ -63,6 +63,13 @@ pub(super) fn run(sys: &Arc<System>, req: Request, out: &Out) {
             }
             Err(m) => refuse(out, m),
         },
+        Request::Smsg {
+            user,
+            to,
+            text,
+            wait_ms,
+            quiet_ms,
+        } => smsg(sys, &user, &to, &text, wait_ms, quiet_ms, out),
         Request::Shutdown => {
             sys.request_shutdown("HOST");
             out.send(&Reply::Answer {
@@ -225,4 +232,41 @@ fn punch(
         );
     }
     res
+}
+
+/// SMSG as `user` to `to`, answering with the replies `to` sends back to `user`.
+fn smsg(sys: &Arc<System>, user: &str, to: &str, text: &str, wait_ms: u64, quiet_ms: u64, out: &Out) {
+    let vm = match machine(sys, user) {
+        Ok(vm) => vm,
+        Err(m) => return refuse(out, m),
+    };
+    let Ok(target) = UserId::parse(to) else {
+        return refuse(out, messages::not_logged_on(to));
+    };
+    let tap = sys.tap(&vm.userid);
+    let r = cp::execute(sys, &vm, &format!("SMSG {to} {text}"));
+    if r.rc != 0 {
+        out.send(&Reply::Answer {
+            rc: r.rc,
+            lines: r.lines,
+        });
+        return;
+    }
+    let start = std::time::Instant::now();
+    let total = std::time::Duration::from_millis(wait_ms.clamp(100, 600_000));
+    let quiet = std::time::Duration::from_millis(quiet_ms.clamp(10, 60_000));
+    let mut lines = Vec::new();
+    loop {
+        let left = total.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        let wait = if lines.is_empty() { left } else { quiet.min(left) };
+        match tap.rx.recv_timeout(wait) {
+            Ok((from, t)) if from == target => lines.push(t),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    out.send(&Reply::Answer { rc: 0, lines });
 }

@@ -60,6 +60,20 @@ pub enum Request {
         /// The cards (at most 80 bytes each).
         cards: Vec<String>,
     },
+    /// Send a special message as a user and return the messages that come back to that user
+    /// from the target: until `quiet_ms` pass with none after the first, or `wait_ms` in all.
+    Smsg {
+        /// As this user.
+        user: String,
+        /// To this program.
+        to: String,
+        /// The text.
+        text: String,
+        /// Longest wait in all.
+        wait_ms: u64,
+        /// Quiet time that ends the reply.
+        quiet_ms: u64,
+    },
     /// Shut the system down.
     Shutdown,
     /// Report status.
