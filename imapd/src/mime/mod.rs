@@ -25,6 +25,7 @@ pub mod binary;
 pub mod bodystructure;
 pub mod content;
 pub mod decode;
+pub mod encode;
 pub mod envelope;
 pub mod headers;
 pub mod lexer;

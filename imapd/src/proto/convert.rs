@@ -48,7 +48,9 @@ pub fn mailbox_bytes(b: &[u8], utf8: bool) -> Result<String, Unsupported> {
     if utf8 {
         return Ok(s.to_string());
     }
-    super::utf7::decode(s).ok_or_else(|| Unsupported("mailbox name is not valid modified UTF-7".into()))
+    // A name that is not valid modified UTF-7 is taken as it is (it then names no mailbox,
+    // or a mailbox created with that same name).
+    Ok(super::utf7::decode(s).unwrap_or_else(|| s.to_string()))
 }
 
 fn list_mailbox(m: &ListMailbox<'_>, utf8: bool) -> Result<String, Unsupported> {
@@ -60,7 +62,7 @@ fn list_mailbox(m: &ListMailbox<'_>, utf8: bool) -> Result<String, Unsupported> 
         return Ok(String::from_utf8_lossy(b).into_owned());
     }
     let s = std::str::from_utf8(b).map_err(|_| Unsupported("pattern is not UTF-8".into()))?;
-    super::utf7::decode(s).ok_or_else(|| Unsupported("pattern is not valid modified UTF-7".into()))
+    Ok(super::utf7::decode(s).unwrap_or_else(|| s.to_string()))
 }
 
 fn seq_num(s: &SeqOrUid) -> SeqNum {

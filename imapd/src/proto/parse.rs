@@ -353,7 +353,7 @@ fn list(tag: &str, i: &[u8], utf8: bool, lsub: bool) -> Result<Command, ParseErr
                 Ok(String::from_utf8_lossy(p).into_owned())
             } else {
                 let s = std::str::from_utf8(p).map_err(|_| bad(tag, "Pattern is not valid"))?;
-                super::utf7::decode(s).ok_or_else(|| bad(tag, "Pattern is not valid modified UTF-7"))
+                Ok(super::utf7::decode(s).unwrap_or_else(|| s.to_string()))
             }
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -91,13 +91,12 @@ impl View {
     pub fn open(folder: Arc<Folder>, name: String, read_only: bool) -> View {
         let mut st = folder.lock();
         let uids: Vec<u32> = st.msgs.iter().map(|m| m.uid).collect();
-        let recent = if read_only {
-            Vec::new()
-        } else {
-            let floor = st.recent_floor;
+        // EXAMINE shows \Recent without taking it; SELECT takes it.
+        let floor = st.recent_floor;
+        let recent = uids.iter().copied().filter(|u| *u >= floor).collect();
+        if !read_only {
             st.recent_floor = st.uidnext;
-            uids.iter().copied().filter(|u| *u >= floor).collect()
-        };
+        }
         let v = View {
             name,
             read_only,
@@ -177,12 +176,12 @@ impl View {
         if start < st.msgs.len() {
             let floor = st.recent_floor;
             let new: Vec<u32> = st.msgs[start..].iter().map(|m| m.uid).collect();
-            if !self.read_only {
-                for u in &new {
-                    if *u >= floor {
-                        self.recent.push(*u);
-                    }
+            for u in &new {
+                if *u >= floor {
+                    self.recent.push(*u);
                 }
+            }
+            if !self.read_only {
                 st.recent_floor = st.recent_floor.max(new.last().unwrap() + 1);
             }
             self.uids.extend(new);

@@ -34,8 +34,13 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             return o;
         }
         let (flags, keywords) = super::util::flag_bits(&m.flags);
+        let data = if m.binary {
+            crate::mime::encode::binary_to_base64(&m.data).unwrap_or_else(|| m.data.clone())
+        } else {
+            m.data.clone()
+        };
         new.push(NewMsg {
-            data: m.data.clone(),
+            data,
             flags,
             keywords,
             date: m.date.unwrap_or(now),
