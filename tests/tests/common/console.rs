@@ -97,9 +97,11 @@ impl super::TestSystem {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("vmsys");
         super::write_system_folder(&dir, direct, config);
+        let ports = super::write_network_config(&dir);
         let t = super::TestSystem {
             _tmp: tmp,
             dir,
+            ports,
             passwords: Default::default(),
             first_ipl_output: String::new(),
         };

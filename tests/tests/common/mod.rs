@@ -37,11 +37,65 @@ pub fn vmimap_bin() -> PathBuf {
     .clone()
 }
 
+/// The TCP ports a test system's servers listen on (free ports, so tests run side by side).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ports {
+    /// SMTP.
+    pub smtp: u16,
+    /// IMAP (STARTTLS).
+    pub imap: u16,
+    /// IMAP over TLS.
+    pub imaps: u16,
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Writes PROFILE TCPIP and IMAP CONFIG with free ports into a (new) system folder, as a site
+/// would before its first IPL; first IPL keeps them and creates the rest.
+pub fn write_network_config(dir: &Path) -> Ports {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .unwrap();
+    let ports = Ports {
+        smtp: free_port(),
+        imap: free_port(),
+        imaps: free_port(),
+    };
+    std::fs::write(
+        dir.join("PROFILE TCPIP"),
+        format!(
+            "; written by a test\nAUTOLOG\n  IMAP 0\nENDAUTOLOG\nMAXRESTART 5\nHOME\n  127.0.0.1 LOOPBACK\nPORT\n  {} TCP SMTP\n  {} TCP IMAP\n  {} TCP IMAP\nRESTRICTLOWPORTS\n",
+            ports.smtp, ports.imap, ports.imaps
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("IMAP CONFIG"),
+        format!(
+            "/* written by a test */\nMAILSTORE MAILPOOL\nPORT {}\nTLSPORT {}\nADMIN MAINT IMAPADM\nLOGINDELAY 0\n",
+            ports.imap, ports.imaps
+        ),
+    )
+    .unwrap();
+    ports
+}
+
 /// A system IPLed in a temporary folder.
 pub struct TestSystem {
     _tmp: tempfile::TempDir,
     /// The system folder.
     pub dir: PathBuf,
+    /// Its servers' ports.
+    pub ports: Ports,
     /// Passwords shown by first IPL.
     pub passwords: HashMap<String, String>,
     /// What `vmimap ipl --detach` printed the first time.
@@ -53,9 +107,11 @@ impl TestSystem {
     pub fn ipl() -> TestSystem {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("vmsys");
+        let ports = write_network_config(&dir);
         let mut t = TestSystem {
             _tmp: tmp,
             dir,
+            ports,
             passwords: HashMap::new(),
             first_ipl_output: String::new(),
         };
@@ -329,9 +385,11 @@ impl TestSystem {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("vmsys");
         write_system_folder(&dir, direct, DEFAULT_CONFIG);
+        let ports = write_network_config(&dir);
         let t = TestSystem {
             _tmp: tmp,
             dir,
+            ports,
             passwords: HashMap::new(),
             first_ipl_output: String::new(),
         };
