@@ -85,6 +85,18 @@ enum Command {
         /// The host file.
         file: PathBuf,
     },
+    /// The IMAP server's administrator interface (SMSG IMAP as an administrator).
+    Admin {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// Send as this administrator (default: the first ADMIN in IMAP CONFIG).
+        #[arg(long = "as", value_name = "USERID")]
+        as_user: Option<String>,
+        /// enroll USERID [BLOCKS] | delete USERID | query USERS|CONNECTIONS|USERID |
+        /// quota USERID BLOCKS | trace on|off | shutdown | help
+        #[arg(required = true, trailing_var_arg = true)]
+        request: Vec<String>,
+    },
     /// Offline checks of the spool.
     Spool {
         #[command(subcommand)]
@@ -142,6 +154,8 @@ enum BenchCmd {
         #[arg(long, default_value_t = 9999)]
         reader_files: usize,
     },
+    /// IMAP benchmark against any IMAP server: mixed workload, APPEND, big-mailbox open, idle memory.
+    Imap(Box<cmd::bench_imap::Opts>),
 }
 
 fn main() -> ExitCode {
@@ -159,6 +173,11 @@ fn main() -> ExitCode {
             noheader,
             file,
         } => cmd::punch::run(&sys.system, &user, to, class, noheader, &file),
+        Command::Admin {
+            sys,
+            as_user,
+            request,
+        } => cmd::admin::run(&sys.system, as_user.as_deref(), &request),
         Command::Spool {
             what: SpoolCmd::Check { sys },
         } => cmd::spool::check(&sys.system),
@@ -175,6 +194,9 @@ fn main() -> ExitCode {
         Command::Bench {
             what: BenchCmd::Sfs { files, trips },
         } => cmd::bench_sfs::run(files, trips),
+        Command::Bench {
+            what: BenchCmd::Imap(o),
+        } => cmd::bench_imap::run(*o),
     };
     match res {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! One module per `vmimap` subcommand.
 
+pub mod admin;
 pub mod bench;
+pub mod bench_imap;
 pub mod bench_sfs;
 pub mod console;
 pub mod cp;
