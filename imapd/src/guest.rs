@@ -97,7 +97,17 @@ impl Guest for Imapd {
             let vm = vm.clone();
             Arc::new(move |u: &str, p: &str| vm.diag88(u, p).unwrap_or(false))
         };
-        let server = Arc::new(Server::new(cfg.clone(), Mailstore::new(sfs), Some(tls_cfg), check));
+        let console: crate::server::ConsoleLog = {
+            let vm = vm.clone();
+            Arc::new(move |l: &str| vm.console(l))
+        };
+        let server = Arc::new(Server::new(
+            cfg.clone(),
+            Mailstore::new(sfs),
+            Some(tls_cfg),
+            check,
+            console,
+        ));
         let plain = vm
             .tcp_listen(cfg.port)
             .map_err(|e| anyhow!("cannot listen on port {}: {e}", cfg.port))?;

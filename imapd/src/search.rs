@@ -44,7 +44,18 @@ pub struct Ctx<'a> {
     pub now: i64,
 }
 
-/// Whether a key needs the message's content.
+/// Whether a key needs the message's body (not only its header).
+pub fn needs_body(k: &SearchKey) -> bool {
+    match k {
+        SearchKey::And(v) => v.iter().any(needs_body),
+        SearchKey::Or(a, b) => needs_body(a) || needs_body(b),
+        SearchKey::Not(a) => needs_body(a),
+        SearchKey::Body(_) | SearchKey::Text(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether a key needs the message's content (its header at least).
 pub fn needs_content(k: &SearchKey) -> bool {
     match k {
         SearchKey::And(v) => v.iter().any(needs_content),

@@ -19,6 +19,9 @@ use crate::{config::Config, store::Mailstore};
 /// Checks a userid and password against the directory (DIAGNOSE X'88'); slow by design.
 pub type PasswordCheck = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
+/// Writes a line on the IMAP machine's console (its log while it runs disconnected).
+pub type ConsoleLog = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How long a verified password is remembered (so a client that logs in again and again does
 /// not pay for a password hash each time).
 const AUTH_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -49,6 +52,7 @@ pub struct Server {
     /// TLS for STARTTLS and the TLS port.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     check: PasswordCheck,
+    console: ConsoleLog,
     sessions: Mutex<HashMap<u64, SessionInfo>>,
     next_id: AtomicU64,
     /// TRACE ON: commands and responses are logged (never passwords or message data).
@@ -63,6 +67,8 @@ pub struct Server {
     pub failed_logins: AtomicU64,
     /// Logins since start.
     pub logins: AtomicU64,
+    /// Password hashes being checked at once (each argon2 check takes ~19 MiB and a core).
+    pub hashing: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Server {
@@ -87,6 +93,7 @@ impl Server {
         store: Mailstore,
         tls: Option<Arc<rustls::ServerConfig>>,
         check: PasswordCheck,
+        console: ConsoleLog,
     ) -> Server {
         let rng = ring::rand::SystemRandom::new();
         let auth_key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("system random source");
@@ -95,6 +102,7 @@ impl Server {
             store,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
             check,
+            console,
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             trace: AtomicBool::new(false),
@@ -104,11 +112,18 @@ impl Server {
             auth_cache: Mutex::new(HashMap::new()),
             failed_logins: AtomicU64::new(0),
             logins: AtomicU64::new(0),
+            hashing: tokio::sync::Semaphore::new(2),
         }
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u64, SessionInfo>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Logs a line on the server's console (and to the host log).
+    pub fn log(&self, line: &str) {
+        tracing::info!("{line}");
+        (self.console)(line);
     }
 
     /// Admits a new connection (or refuses it when the server is full).

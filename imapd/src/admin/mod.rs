@@ -45,10 +45,16 @@ fn store_err(user: &str, e: StoreError) -> m::AdminMsg {
 /// Handles one request. `in_directory` tells whether a userid is in the CP directory.
 pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dyn Fn(&UserId) -> bool) -> Answer {
     if !server.cfg.admins.contains(from) {
-        tracing::warn!(from = %from, request = %text.chars().take(80).collect::<String>(), "administrator request refused");
+        server.log(&format!(
+            "DTCIMA0210W Administrator request from {from} refused: {}",
+            text.chars().take(80).collect::<String>()
+        ));
         return one(m::not_authorized(from.as_str()));
     }
-    tracing::info!(from = %from, request = %text.chars().take(80).collect::<String>(), "administrator request");
+    server.log(&format!(
+        "DTCIMA0211I Administrator request from {from}: {}",
+        text.chars().take(80).collect::<String>()
+    ));
     let toks: Vec<&str> = text.split_whitespace().collect();
     let Some((verb, ops)) = toks.split_first() else {
         return one(m::help());

@@ -53,6 +53,7 @@ async fn verify(s: &Session, user: &str, password: &str) -> Result<UserId, Strin
         // Do the same work as for a real user, so timing does not tell.
         let server = s.server.clone();
         let pw = password.to_string();
+        let _permit = s.server.hashing.acquire().await;
         let _ = tokio::task::spawn_blocking(move || {
             server.check_password(&UserId::parse("NOSUCHID").unwrap(), &pw)
         })
@@ -62,9 +63,11 @@ async fn verify(s: &Session, user: &str, password: &str) -> Result<UserId, Strin
     let server = s.server.clone();
     let pw = password.to_string();
     let uu = u.clone();
+    let _permit = s.server.hashing.acquire().await;
     let ok = tokio::task::spawn_blocking(move || server.check_password(&uu, &pw))
         .await
         .unwrap_or(false);
+    drop(_permit);
     if !ok {
         return Err("wrong password or no such user".into());
     }
@@ -106,7 +109,10 @@ async fn complete(s: &mut Session, user: &str, password: &str, how: &str) -> Opt
             s.user = Some(store);
             s.state = State::Auth;
             s.server.logins.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(session = s.id, user = %u, peer = %s.peer, "{how} succeeded");
+            if s.server.trace.load(Ordering::Relaxed) {
+                s.server
+                    .log(&format!("DTCIMA0220I Session {} {how} as {u} from {}", s.id, s.peer));
+            }
             Some(Outcome::Ok(format!(
                 "[CAPABILITY {}] Logged in",
                 s.capabilities()
@@ -115,13 +121,13 @@ async fn complete(s: &mut Session, user: &str, password: &str, how: &str) -> Opt
         Err(why) => {
             s.failures += 1;
             s.server.failed_logins.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                session = s.id,
-                peer = %s.peer,
-                user = %user.chars().take(16).collect::<String>(),
-                failures = s.failures,
-                "{how} failed: {why}"
-            );
+            s.server.log(&format!(
+                "DTCIMA0221W Session {} from {}: {how} as {} failed ({why}); failure {}",
+                s.id,
+                s.peer,
+                user.chars().take(16).collect::<String>(),
+                s.failures
+            ));
             let delay = s.server.cfg.login_delay * s.failures as u64;
             tokio::time::sleep(Duration::from_secs(delay.min(30))).await;
             if s.failures >= s.server.cfg.max_login_fails {

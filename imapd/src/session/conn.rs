@@ -11,8 +11,14 @@ use tokio::{
 };
 use tokio_rustls::server::TlsStream;
 
-/// How much is read at a time.
+/// How much is read at a time: little for a new command (most are short, and an idle
+/// session should hold little), more while a long one (a literal) is coming in.
+const READ_FIRST: usize = 2 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
+
+fn room(buf: &Vec<u8>) -> usize {
+    if buf.is_empty() { READ_FIRST } else { READ_CHUNK }
+}
 
 /// The connection.
 pub enum Conn {
@@ -45,7 +51,7 @@ impl Conn {
         match self {
             Conn::Plain(s) => loop {
                 s.readable().await?;
-                buf.reserve(READ_CHUNK);
+                buf.reserve(room(buf));
                 match s.try_read_buf(buf) {
                     Ok(n) => return Ok(n),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -53,7 +59,7 @@ impl Conn {
                 }
             },
             Conn::Tls(s) => {
-                buf.reserve(READ_CHUNK);
+                buf.reserve(room(buf));
                 s.read_buf(buf).await
             }
             Conn::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "connection gone")),

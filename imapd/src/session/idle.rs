@@ -12,6 +12,8 @@ use super::{Outcome, Session, State};
 /// IDLE.
 pub async fn run(s: &mut Session, _tag: &str) -> Option<Outcome> {
     s.out.text("+ idling\r\n");
+    // Nothing of the IDLE command line is needed any more: an idle session keeps no buffers.
+    s.input.compact();
     let timeout = Duration::from_secs(s.server.cfg.timeout);
     loop {
         s.sync(true);

@@ -276,14 +276,17 @@ impl Session {
     }
 
     fn trace_out(&self) {
-        // First line of each response, at most 200 bytes; never message data.
-        for l in self.out.buf.split(|&c| c == b'\n').take(20) {
-            if l.is_empty() {
-                continue;
-            }
-            let t = String::from_utf8_lossy(&l[..l.len().min(200)]);
-            tracing::info!(session = self.id, "S: {}", t.trim_end());
-        }
+        // The last line (the tagged response, normally) and the size of the rest: message
+        // data never reaches the log.
+        let b = self.out.buf.strip_suffix(b"\r\n").unwrap_or(&self.out.buf);
+        let start = b.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        let last = String::from_utf8_lossy(&b[start..b.len().min(start + 200)]);
+        self.server.log(&format!(
+            "DTCIMA0230I Session {} S: {} ({} bytes in all)",
+            self.id,
+            last.trim_end(),
+            self.out.buf.len()
+        ));
     }
 
     fn trace_in(&self, msg: &[u8]) {
@@ -297,7 +300,8 @@ impl Session {
         } else {
             first.trim_end().to_string()
         };
-        tracing::info!(session = self.id, "C: {shown}");
+        self.server
+            .log(&format!("DTCIMA0231I Session {} C: {shown}", self.id));
     }
 
     /// Writes a tagged response.

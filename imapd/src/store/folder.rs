@@ -37,6 +37,51 @@ const EXPUNGE_LOG: usize = 50_000;
 /// Keywords a folder can hold.
 pub const MAX_KEYWORDS: usize = 64;
 
+/// Bytes of message headers a folder keeps in memory for SEARCH and header FETCHes.
+const HEADER_CACHE_BYTES: usize = 16 << 20;
+
+/// How much of a message is read first to find the end of its header.
+const HEADER_PROBE: u64 = 16 * 1024;
+
+/// The header block of a message: up to and including the empty line that ends it (all of the
+/// message when it has no body).
+pub fn header_end(raw: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < raw.len() {
+        let nl = raw[i..].iter().position(|&c| c == b'\n')? + i;
+        let line = &raw[i..nl];
+        if line.is_empty() || line == b"\r" {
+            return Some(nl + 1);
+        }
+        i = nl + 1;
+    }
+    None
+}
+
+#[derive(Debug, Default)]
+struct HeaderCache {
+    map: std::collections::HashMap<u32, std::sync::Arc<[u8]>>,
+    order: VecDeque<u32>,
+    bytes: usize,
+}
+
+impl HeaderCache {
+    fn put(&mut self, uid: u32, h: std::sync::Arc<[u8]>) {
+        if h.len() > HEADER_CACHE_BYTES / 64 || self.map.contains_key(&uid) {
+            return;
+        }
+        self.bytes += h.len();
+        self.map.insert(uid, h);
+        self.order.push_back(uid);
+        while self.bytes > HEADER_CACHE_BYTES {
+            let Some(old) = self.order.pop_front() else { break };
+            if let Some(x) = self.map.remove(&old) {
+                self.bytes -= x.len();
+            }
+        }
+    }
+}
+
 /// One message in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Msg {
@@ -255,6 +300,7 @@ pub struct Folder {
     st: Mutex<FolderState>,
     changed: tokio::sync::Notify,
     version: AtomicU64,
+    headers: Mutex<HeaderCache>,
 }
 
 impl std::fmt::Debug for Folder {
@@ -325,6 +371,7 @@ impl Folder {
             st: Mutex::new(st),
             changed: tokio::sync::Notify::new(),
             version: AtomicU64::new(1),
+            headers: Mutex::new(HeaderCache::default()),
         };
         // An index appended to many times is in many pieces of log; one rewrite makes reading
         // it at the next open a single read.
@@ -384,6 +431,41 @@ impl Folder {
             Err(DmsError::FileNotFound(_)) | Err(DmsError::DirNotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A message's header block (kept in a cache: SEARCH on header fields and ENVELOPE or
+    /// header FETCHes need nothing else); `None` if the message is gone.
+    pub fn header(&self, sfs: &SfsClient, uid: u32) -> Result<Option<std::sync::Arc<[u8]>>, StoreError> {
+        if let Some(h) = self
+            .headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .get(&uid)
+        {
+            return Ok(Some(h.clone()));
+        }
+        let probe = match sfs.read_range(&self.dir, &msg_name(uid), MSG_TYPE, 0, HEADER_PROBE) {
+            Ok(b) => b,
+            Err(DmsError::FileNotFound(_)) | Err(DmsError::DirNotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let h: std::sync::Arc<[u8]> = match header_end(&probe) {
+            Some(end) => probe[..end].into(),
+            None if (probe.len() as u64) < HEADER_PROBE => probe.into(),
+            None => match self.read(sfs, uid)? {
+                Some(all) => {
+                    let end = header_end(&all).unwrap_or(all.len());
+                    all[..end].into()
+                }
+                None => return Ok(None),
+            },
+        };
+        self.headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put(uid, h.clone());
+        Ok(Some(h))
     }
 
     /// Appends messages (MULTIAPPEND: all or none); returns their UIDs once durable.

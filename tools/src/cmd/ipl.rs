@@ -33,6 +33,7 @@ pub fn run(dir: &Path, detach: bool, child: bool) -> anyhow::Result<ExitCode> {
     if detach {
         return detach_ipl(dir);
     }
+    raise_open_files();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VMIMAP_LOG")
@@ -133,4 +134,20 @@ fn detach_ipl(dir: &Path) -> anyhow::Result<ExitCode> {
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A mail server holds a descriptor per client connection: the soft open-file limit is raised
+/// to the hard limit (often 1024 by default, far below what IMAP clients in IDLE need).
+fn raise_open_files() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let l = getrlimit(Resource::Nofile);
+    if l.current != l.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: l.maximum,
+                maximum: l.maximum,
+            },
+        );
+    }
 }

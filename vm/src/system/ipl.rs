@@ -139,6 +139,10 @@ impl System {
         oplog.line("HCPWRS2512I Spooling initialization is complete");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            // Guests run blocking work (file pool reads and commits, password hashes) off the
+            // async threads; a bounded pool keeps a burst of clients from making hundreds of
+            // threads.
+            .max_blocking_threads(64)
             .thread_name("vmimap-io")
             .enable_all()
             .build()

@@ -24,6 +24,21 @@ fn needs_content(a: &FetchAtt) -> bool {
     )
 }
 
+/// Items answered from the header block alone.
+fn header_only(a: &FetchAtt) -> bool {
+    match a {
+        FetchAtt::Envelope | FetchAtt::Rfc822Header => true,
+        FetchAtt::Section { section, .. } => {
+            section.part.is_empty()
+                && matches!(
+                    section.text,
+                    SectionText::Header | SectionText::HeaderFields { .. }
+                )
+        }
+        a => !needs_content(a),
+    }
+}
+
 fn sets_seen(a: &FetchAtt) -> bool {
     matches!(
         a,
@@ -177,6 +192,7 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         atts.insert(0, FetchAtt::Uid);
     }
     let content = atts.iter().any(needs_content);
+    let headers_only = atts.iter().all(header_only);
     let user = super::util::user(s);
     let folder = s.view.as_ref().unwrap().folder.clone();
     let read_only = s.view.as_ref().unwrap().read_only;
@@ -225,14 +241,20 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
     };
     let missing = snap.len() < uids.len();
     for (seq, m, flags) in snap {
-        let data = if content {
-            match folder.read(user.sfs(), m.uid) {
-                Ok(Some(d)) => Some(d),
+        let data: Option<std::sync::Arc<[u8]>> = if !content {
+            None
+        } else if headers_only {
+            match folder.header(user.sfs(), m.uid) {
+                Ok(Some(h)) => Some(h),
                 Ok(None) => continue,
                 Err(e) => return e.into(),
             }
         } else {
-            None
+            match folder.read(user.sfs(), m.uid) {
+                Ok(Some(d)) => Some(d.into()),
+                Ok(None) => continue,
+                Err(e) => return e.into(),
+            }
         };
         let parsed = data.as_deref().map(Message::parse);
         let mut item = Out::new();

@@ -8,7 +8,7 @@ use crate::{
         command::{Cmd, SearchReturn},
         seq::compact,
     },
-    search::{Ctx, Item, eval, needs_content},
+    search::{Ctx, Item, eval, needs_body, needs_content},
     store::Msg,
 };
 
@@ -49,14 +49,24 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         now: chrono::Utc::now().timestamp(),
     };
     let content = needs_content(key);
+    let body = needs_body(key);
     let user = super::util::user(s);
     let mut hits: Vec<(u32, u32)> = Vec::new();
     for (seq, m, recent) in &items {
         let matched = if content {
-            let data = match folder.read(user.sfs(), m.uid) {
-                Ok(Some(d)) => d,
-                Ok(None) => continue,
-                Err(e) => return e.into(),
+            // Header keys need only the (cached) header block.
+            let data: std::sync::Arc<[u8]> = if body {
+                match folder.read(user.sfs(), m.uid) {
+                    Ok(Some(d)) => d.into(),
+                    Ok(None) => continue,
+                    Err(e) => return e.into(),
+                }
+            } else {
+                match folder.header(user.sfs(), m.uid) {
+                    Ok(Some(h)) => h,
+                    Ok(None) => continue,
+                    Err(e) => return e.into(),
+                }
             };
             let parsed = Message::parse(&data);
             eval(key, &Item { seq: *seq, m, recent: *recent, content: Some(&parsed) }, &cx)
