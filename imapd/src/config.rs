@@ -9,6 +9,7 @@
 //!            / "TLSCERT" path / "TLSKEY" path        ; PEM files, relative to the system folder
 //!            / "REQUIRETLS" ("YES" / "NO")           ; LOGINDISABLED until STARTTLS (NO)
 //!            / "ADMIN" 1*userid                      ; who may SMSG IMAP (MAINT IMAPADM)
+//!            / "QUERYUSERS" 1*userid                 ; who may ask who is enrolled (SMTP)
 //!            / "ENROLLBLOCKS" decimal                ; 4K blocks a new user gets (25600)
 //!            / "MAXLITERAL" storage                  ; largest literal/message (64M)
 //!            / "MAXLINE" storage                     ; longest command line (64K)
@@ -49,6 +50,8 @@ pub struct Config {
     pub require_tls: bool,
     /// Administrators.
     pub admins: Vec<UserId>,
+    /// Machines that may ask over IUCV whether a user is enrolled.
+    pub query_users: Vec<UserId>,
     /// 4K blocks for a new user.
     pub enroll_blocks: u64,
     /// Largest literal.
@@ -79,6 +82,7 @@ impl Default for Config {
             key: PathBuf::from("tls/imapd.key"),
             require_tls: false,
             admins: vec![UserId::parse("MAINT").unwrap(), UserId::parse("IMAPADM").unwrap()],
+            query_users: vec![UserId::parse("SMTP").unwrap()],
             enroll_blocks: 25_600,
             max_literal: 64 << 20,
             max_line: 64 << 10,
@@ -118,6 +122,10 @@ REQUIRETLS NO
 
 /* Users whose SMSG IMAP commands are obeyed.                         */
 ADMIN MAINT IMAPADM
+
+/* Machines that may ask over IUCV whether a user is enrolled (the   */
+/* SMTP machine's command exit routes mail for IMAP users with it).  */
+QUERYUSERS SMTP
 
 /* 4K blocks of SFS space a newly enrolled user gets.                 */
 ENROLLBLOCKS 25600
@@ -211,6 +219,18 @@ impl Config {
                             c.admins.push(u);
                         }
                     }
+                }
+                "QUERYUSERS" => {
+                    if ops.is_empty() {
+                        return Err(err(path, n, "QUERYUSERS names at least one userid"));
+                    }
+                    c.query_users = ops
+                        .iter()
+                        .map(|o| {
+                            UserId::parse(o)
+                                .map_err(|_| err(path, n, format!("QUERYUSERS: {o} is not a userid")))
+                        })
+                        .collect::<Result<_, _>>()?;
                 }
                 "ENROLLBLOCKS" => c.enroll_blocks = number(path, n, &kw, ops)?,
                 "MAXLITERAL" => {

@@ -120,6 +120,13 @@ impl Guest for Imapd {
             vm.spawn(accept(server.clone(), l, true));
             ports.push_str(&format!(" and {} (TLS)", cfg.tls_port));
         }
+        // Mail in the reader: *SPL reports each file (those already there too).
+        let spl = Arc::new(
+            vm.spl_connect()
+                .map_err(|e| anyhow!("cannot connect to *SPL (the directory entry needs IUCV *SPL): {e}"))?,
+        );
+        let intake = crate::intake::Intake::start(server.clone(), spl);
+        let mut queries = crate::query::QueryPaths::default();
         vm.cp("SET SMSG IUCV");
         vm.iucv_connect("*MSG", None, user_data(""))
             .map_err(|e| anyhow!("cannot connect to *MSG: {e}"))?;
@@ -135,6 +142,10 @@ impl Guest for Imapd {
         loop {
             match vm.next_interrupt(Duration::from_millis(500)) {
                 Some(Interrupt::Shutdown) | Some(Interrupt::LoggedOff) => break,
+                Some(Interrupt::SplArrival(f)) => intake.arrived(f),
+                Some(Interrupt::Iucv(ev)) => {
+                    queries.event(&vm, &server, &ev);
+                }
                 Some(Interrupt::Message {
                     class: MsgClass::Smsg,
                     from,

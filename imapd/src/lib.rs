@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod config;
 pub mod guest;
+pub mod intake;
+pub mod query;
 pub mod mime;
 pub mod proto;
 pub mod search;

@@ -12,6 +12,7 @@
 pub mod cards;
 mod checkpoint;
 pub mod codec;
+pub mod netdata;
 mod error;
 mod state;
 mod store;

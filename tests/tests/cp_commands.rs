@@ -630,6 +630,12 @@ fn failed(lines: Vec<String>, rc: i32) -> Vec<String> {
 fn msg_and_wng_between_two_consoles() {
     let t = TestSystem::ipl();
     let mut maint = cms_term(&t, "MAINT");
+    // To a user of the directory who is not logged on (DEMO, before its terminal logs it on):
+    // 045E, as for a userid that is not in the directory at all.
+    assert_eq!(
+        failed(maint.cms("cp msg demo hello"), 45),
+        vec!["HCPMSG045E DEMO not logged on"]
+    );
     let mut demo = cms_term(&t, "DEMO");
     // MSG: shown at the receiver with the sender padded to 8, text as typed; silent to the sender.
     assert_eq!(
@@ -677,11 +683,7 @@ fn msg_and_wng_between_two_consoles() {
     );
     ok(demo.cms("cp set msg on"));
     ok(demo.cms("cp set wng on"));
-    // To a user who is not logged on: 045E; to a disconnected one: 057I.
-    assert_eq!(
-        failed(maint.cms("cp msg imap hello"), 45),
-        vec!["HCPMSG045E IMAP not logged on"]
-    );
+    // To a userid not in the directory: 045E; to a disconnected user: 057I.
     assert_eq!(
         failed(maint.cms("cp msg nosuch hello"), 45),
         vec!["HCPMSG045E NOSUCH not logged on"]

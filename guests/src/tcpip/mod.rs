@@ -14,6 +14,7 @@ use std::{
 use vm::{
     Guest, Interrupt, Registry, UserId, VmHandle,
     iucv::{MsgClass, user_data},
+    tcp,
 };
 
 use self::{
@@ -33,38 +34,16 @@ pub const DEFAULT_AUTOLOG: &[&str] = &["IMAP"];
 #[derive(Debug)]
 pub struct Tcpip;
 
-/// NETSTAT lines in z/VM's layout.
-pub fn netstat_lines(vm: &VmHandle) -> Vec<String> {
-    let mut out = vec![
-        "VM TCP/IP Netstat Level 730".to_string(),
-        "Active Transmission Blocks".to_string(),
-        "User Id  Conn     Local Socket           Foreign Socket         State".to_string(),
-        "-------- ----     ------------           --------------         -----".to_string(),
-    ];
-    match vm.tcp_netstat() {
-        Ok((conns, listeners)) => {
-            for c in conns {
-                out.push(format!(
-                    "{:<8} {:<8} {:<22} {:<22} Established",
-                    c.owner.as_str(),
-                    1000 + c.id,
-                    format!("{}..{}", c.local.ip(), c.local.port()),
-                    format!("{}..{}", c.remote.ip(), c.remote.port()),
-                ));
-            }
-            for (port, owner, addr) in listeners {
-                out.push(format!(
-                    "{:<8} {:<8} {:<22} {:<22} Listen",
-                    owner.as_str(),
-                    "",
-                    format!("{}..{port}", addr.ip()),
-                    "*..*",
-                ));
-            }
-        }
-        Err(e) => out.push(format!("DTCNET001E {e}")),
+/// The answer to `SMSG TCPIP NETSTAT [operands]`: the report CMS NETSTAT shows too
+/// ([`vm::tcp::netstat_lines`]), or the line that says why there is none.
+fn netstat_answer(vm: &VmHandle, operands: &str) -> Vec<String> {
+    if let Err(line) = tcp::netstat_operands(operands.split_whitespace()) {
+        return vec![line];
     }
-    out
+    match vm.tcp_netstat() {
+        Ok((conns, listeners)) => tcp::netstat_lines(&conns, &listeners),
+        Err(e) => vec![tcp::netstat_error(&e)],
+    }
 }
 
 impl Guest for Tcpip {
@@ -77,11 +56,18 @@ impl Guest for Tcpip {
         let text = vm.config_or_default(PROFILE_TCPIP, &default_text(DEFAULT_AUTOLOG))?;
         let profile = parse(&text, &path).map_err(|e| anyhow::anyhow!("{e}"))?;
         let watch = vm.watch();
-        let stack = Arc::new(Stack::new(profile.clone(), vm.runtime(), move |t| watch.track(t)));
+        let stack = Arc::new(Stack::new(profile.clone(), vm.runtime(), move |t| {
+            watch.track(t)
+        }));
         vm.tcp_register(stack);
         vm.console(&format!(
             "DTCIPI001I TCP/IP stack ready; home address {}",
-            profile.home.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+            profile
+                .home
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         // The stack answers NETSTAT requests sent by SMSG.
         vm.cp("SET SMSG IUCV");
@@ -105,9 +91,10 @@ impl Guest for Tcpip {
                     from,
                     text,
                 }) => {
-                    let cmd = text.trim().to_ascii_uppercase();
-                    let lines = if cmd == "NETSTAT" || cmd.starts_with("NETSTAT ") {
-                        netstat_lines(&vm)
+                    let mut words = text.trim().splitn(2, char::is_whitespace);
+                    let verb = words.next().unwrap_or("");
+                    let lines = if verb.eq_ignore_ascii_case("NETSTAT") {
+                        netstat_answer(&vm, words.next().unwrap_or(""))
                     } else {
                         vec![format!("DTCSMG003E Unknown request: {}", text.trim())]
                     };
@@ -134,7 +121,7 @@ impl Guest for Tcpip {
                             start(&vm, u);
                         } else if *n == profile.max_restart + 1 {
                             vm.console(&format!(
-                                "DTCRUN005W {u} ended {} times; not restarted again",
+                                "DTCRUN005W {u} was restarted {} times; not restarted again",
                                 profile.max_restart
                             ));
                         }

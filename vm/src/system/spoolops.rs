@@ -32,6 +32,8 @@ pub struct CloseOpts {
     pub name: Option<(String, String)>,
     /// CLASS for this file (a host punch request may give one).
     pub class: Option<spool::Class>,
+    /// TAG text for this file (as CP TAG DEV would set it; a program sets it per file).
+    pub tag: Option<String>,
 }
 
 fn maxspool(sys: &System, u: &UserId) -> u16 {
@@ -169,7 +171,7 @@ fn close_file(
             attrs.fname = n;
             attrs.ftype = t;
         }
-        attrs.tag = o.tag.clone();
+        attrs.tag = opts.tag.clone().unwrap_or_else(|| o.tag.clone());
         let target = match (&opts.to, &o.to, &o.for_user) {
             (Some(t), _, _) | (None, Some(t), _) => (t.0.clone(), t.1),
             (None, None, Some(f)) => (f.clone(), o.kind.queue()),

@@ -63,7 +63,7 @@ impl System {
     }
 
     /// NETSTAT: the stack's connections.
-    pub fn tcp_netstat(&self) -> Result<(Vec<ConnInfo>, Vec<(u16, spool::UserId, std::net::SocketAddr)>), TcpError> {
+    pub fn tcp_netstat(&self) -> Result<(Vec<ConnInfo>, Vec<crate::tcp::Listening>), TcpError> {
         let reg = self.stack()?;
         Ok((reg.stack.netstat(), reg.stack.listeners()))
     }

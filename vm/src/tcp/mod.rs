@@ -52,7 +52,8 @@ impl fmt::Display for TcpError {
             }
             TcpError::LowPort(p) => write!(f, "EACCES: port {p} is a restricted low port"),
             TcpError::InUse(p) => write!(f, "EADDRINUSE: port {p} is already in use"),
-            TcpError::Bind { port, reason } => write!(f, "cannot listen on port {port}: {reason}"),
+            // The port is left out: callers say which port they asked for.
+            TcpError::Bind { reason, .. } => write!(f, "the host refused the bind: {reason}"),
             TcpError::NotAuthorized(w) => write!(f, "not authorized: {w}"),
         }
     }
@@ -81,7 +82,12 @@ pub struct ConnTable {
 
 impl ConnTable {
     /// Records a connection and returns its guard.
-    pub fn add(self: &Arc<Self>, owner: UserId, local: SocketAddr, remote: SocketAddr) -> ConnGuard {
+    pub fn add(
+        self: &Arc<Self>,
+        owner: UserId,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> ConnGuard {
         let mut g = self.conns.lock().unwrap();
         g.0 += 1;
         let id = g.0;
@@ -160,5 +166,120 @@ pub trait TcpStack: Send + Sync + fmt::Debug {
     /// The open connections.
     fn netstat(&self) -> Vec<ConnInfo>;
     /// The ports being listened on: (port, owner, address).
-    fn listeners(&self) -> Vec<(u16, UserId, SocketAddr)>;
+    fn listeners(&self) -> Vec<Listening>;
+}
+
+/// A port being listened on, as NETSTAT shows it: (port, owner, host address).
+pub type Listening = (u16, UserId, SocketAddr);
+
+/// The message id of a NETSTAT that could not ask the stack.
+pub const NETSTAT_FAILED: &str = "DTCNET001E";
+
+/// The NETSTAT report in z/VM's layout: a header, then a line per open connection (`Established`,
+/// numbered from 1001) and per listening port (`Listen`). The TCPIP machine's answer to
+/// `SMSG TCPIP NETSTAT` and the CMS command NETSTAT both print it.
+///
+/// ```text
+/// VM TCP/IP Netstat Level 730
+/// Active Transmission Blocks
+/// User Id  Conn     Local Socket           Foreign Socket         State
+/// -------- ----     ------------           --------------         -----
+/// IMAP     1001     127.0.0.1..1143        127.0.0.1..50312       Established
+/// IMAP              127.0.0.1..1143        *..*                   Listen
+/// ```
+pub fn netstat_lines(conns: &[ConnInfo], listeners: &[Listening]) -> Vec<String> {
+    let mut out = vec![
+        "VM TCP/IP Netstat Level 730".to_string(),
+        "Active Transmission Blocks".to_string(),
+        "User Id  Conn     Local Socket           Foreign Socket         State".to_string(),
+        "-------- ----     ------------           --------------         -----".to_string(),
+    ];
+    for c in conns {
+        out.push(format!(
+            "{:<8} {:<8} {:<22} {:<22} Established",
+            c.owner.as_str(),
+            1000 + c.id,
+            socket(c.local),
+            socket(c.remote),
+        ));
+    }
+    for (port, owner, addr) in listeners {
+        out.push(format!(
+            "{:<8} {:<8} {:<22} {:<22} Listen",
+            owner.as_str(),
+            "",
+            format!("{}..{port}", addr.ip()),
+            "*..*",
+        ));
+    }
+    out
+}
+
+/// Checks NETSTAT's operands: none, `CONN` or `ALLCONN` (all three give the one report there
+/// is). Anything else is the line `DTCNET002E Unsupported NETSTAT operand: X`.
+pub fn netstat_operands<'a>(ops: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let mut ops = ops.into_iter();
+    match ops.next() {
+        None => return Ok(()),
+        Some(o) if o.eq_ignore_ascii_case("CONN") || o.eq_ignore_ascii_case("ALLCONN") => {}
+        Some(o) => return Err(format!("DTCNET002E Unsupported NETSTAT operand: {o}")),
+    }
+    match ops.next() {
+        None => Ok(()),
+        Some(o) => Err(format!("DTCNET002E Unsupported NETSTAT operand: {o}")),
+    }
+}
+
+/// The line NETSTAT shows when it cannot ask the stack: `DTCNET001E reason`.
+pub fn netstat_error(e: &TcpError) -> String {
+    format!("{NETSTAT_FAILED} {e}")
+}
+
+/// A socket address as NETSTAT writes it: `address..port`.
+fn socket(a: SocketAddr) -> String {
+    format!("{}..{}", a.ip(), a.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netstat_shows_connections_then_listeners() {
+        let imap = UserId::parse("IMAP").unwrap();
+        let local: SocketAddr = "127.0.0.1:1143".parse().unwrap();
+        let conns = [ConnInfo {
+            id: 1,
+            owner: imap.clone(),
+            local,
+            remote: "127.0.0.1:50312".parse().unwrap(),
+        }];
+        let lines = netstat_lines(&conns, &[(1143, imap, local)]);
+        assert_eq!(
+            lines[4..],
+            [
+                "IMAP     1001     127.0.0.1..1143        127.0.0.1..50312       Established",
+                "IMAP              127.0.0.1..1143        *..*                   Listen",
+            ]
+        );
+        // The columns are under their headings.
+        assert_eq!(lines[2].find("State"), lines[4].find("Established"));
+        assert_eq!(lines[2].find("Foreign"), lines[4].find("127.0.0.1..50312"));
+        assert_eq!(netstat_lines(&[], &[]).len(), 4);
+        assert_eq!(netstat_operands([]), Ok(()));
+        assert_eq!(netstat_operands(["conn"]), Ok(()));
+        assert_eq!(netstat_operands(["ALLCONN"]), Ok(()));
+        assert_eq!(
+            netstat_operands(["GATE"]),
+            Err("DTCNET002E Unsupported NETSTAT operand: GATE".into())
+        );
+        assert_eq!(
+            netstat_operands(["CONN", "x"]),
+            Err("DTCNET002E Unsupported NETSTAT operand: x".into())
+        );
+        assert_eq!(
+            netstat_error(&TcpError::StackDown),
+            "DTCNET001E ENETDOWN: the TCP/IP stack is not running"
+        );
+    }
 }

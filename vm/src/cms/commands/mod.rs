@@ -8,6 +8,7 @@ mod erase;
 mod execio;
 mod grant;
 mod listfile;
+mod netstat;
 mod punch;
 mod query;
 mod readcard;
@@ -36,6 +37,7 @@ static TABLE: &[(&str, usize, Run)] = &[
     ("GRANT", 5, grant::grant),
     ("LISTFILE", 5, listfile::run),
     ("MODIFY", 6, enroll::modify),
+    ("NETSTAT", 7, netstat::run),
     ("PUNCH", 2, punch::run),
     ("READCARD", 4, readcard::run),
     ("RECEIVE", 7, receive::run),
