@@ -9,8 +9,11 @@
 //!
 //! The examples of one document run in order against one fresh system IPLed in a temporary
 //! folder: each command runs with `sh -c` in the folder holding the system folder, with the
-//! `vmimap` binary first on `PATH` and `VMIMAP_SYSTEM` naming the system folder. No example but
-//! the last may leave the system down; the system is shut down after the last.
+//! `vmimap` binary first on `PATH` and `VMIMAP_SYSTEM` naming the system folder. The passwords
+//! first IPL generated are in `<USERID>_PASSWORD` (`DEMO_PASSWORD`, `MAINT_PASSWORD`…) and the
+//! test system's ports in `IMAP_PORT`, `IMAPS_PORT` and `SMTP_PORT` (1143, 1993 and 1025 on a
+//! default system), as a reader would type them. No example but the last may leave the system
+//! down; the system is shut down after the last.
 
 mod common;
 
@@ -149,7 +152,7 @@ struct Ran {
 }
 
 /// Runs `command` with `sh -c` in `cwd`, standard error merged into standard output in order.
-fn run_shell(command: &str, cwd: &Path, bin_dir: &Path, system: &Path) -> Ran {
+fn run_shell(command: &str, cwd: &Path, bin_dir: &Path, system: &Path, env: &[(String, String)]) -> Ran {
     let path = match std::env::var_os("PATH") {
         Some(p) => {
             let mut dirs = vec![bin_dir.to_path_buf()];
@@ -164,6 +167,7 @@ fn run_shell(command: &str, cwd: &Path, bin_dir: &Path, system: &Path) -> Ran {
         .current_dir(cwd)
         .env("PATH", path)
         .env("VMIMAP_SYSTEM", system)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env_remove("VMIMAP_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -266,9 +270,17 @@ fn run_document(examples: &[Example]) -> Vec<String> {
     let bin_dir = bin.parent().expect("binary folder").to_path_buf();
     let t = TestSystem::ipl();
     let cwd = t.dir.parent().expect("temporary folder").to_path_buf();
+    let mut env: Vec<(String, String)> = t
+        .passwords
+        .iter()
+        .map(|(u, p)| (format!("{u}_PASSWORD"), p.clone()))
+        .collect();
+    env.push(("IMAP_PORT".into(), t.ports.imap.to_string()));
+    env.push(("IMAPS_PORT".into(), t.ports.imaps.to_string()));
+    env.push(("SMTP_PORT".into(), t.ports.smtp.to_string()));
     let mut failures = Vec::new();
     for (i, ex) in examples.iter().enumerate() {
-        let ran = run_shell(&ex.command, &cwd, &bin_dir, &t.dir);
+        let ran = run_shell(&ex.command, &cwd, &bin_dir, &t.dir, &env);
         if let Some(report) = check(ex, &ran) {
             failures.push(report);
         }
