@@ -51,7 +51,6 @@ pub struct Server {
     pub store: Mailstore,
     /// TLS for STARTTLS and the TLS port.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
-    check: PasswordCheck,
     console: ConsoleLog,
     sessions: Mutex<HashMap<u64, SessionInfo>>,
     next_id: AtomicU64,
@@ -67,9 +66,17 @@ pub struct Server {
     pub failed_logins: AtomicU64,
     /// Logins since start.
     pub logins: AtomicU64,
-    /// Password hashes being checked at once (each argon2 check takes ~19 MiB and a core).
-    pub hashing: tokio::sync::Semaphore,
+    hasher: crossbeam_channel::Sender<HashJob>,
 }
+
+/// A password to check on one of the hashing threads.
+type HashJob = (UserId, String, tokio::sync::oneshot::Sender<bool>);
+
+/// Threads that check password hashes. Each argon2 check takes about 19 MiB and a core for tens
+/// of milliseconds; a fixed pair of threads bounds both the CPU and the memory a flood of bad
+/// logins can take (memory freed by a thread stays with that thread's allocator arena, so
+/// checks on arbitrary threads would keep one arena's worth per thread).
+const HASH_THREADS: usize = 2;
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,7 +108,6 @@ impl Server {
             cfg,
             store,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
-            check,
             console,
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
@@ -112,7 +118,7 @@ impl Server {
             auth_cache: Mutex::new(HashMap::new()),
             failed_logins: AtomicU64::new(0),
             logins: AtomicU64::new(0),
-            hashing: tokio::sync::Semaphore::new(2),
+            hasher: start_hashers(check.clone()),
         }
     }
 
@@ -179,27 +185,49 @@ impl Server {
         v
     }
 
-    /// Whether the directory password is right (blocking: run it off the async threads).
-    pub fn check_password(&self, user: &UserId, password: &str) -> bool {
+    /// Whether the directory password is right: answered from the cache, or by one of the
+    /// hashing threads.
+    pub async fn verify_password(&self, user: &UserId, password: &str) -> bool {
+        if self.cached(user, password) {
+            return true;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self
+            .hasher
+            .send((user.clone(), password.to_string(), tx))
+            .is_err()
+        {
+            return false;
+        }
+        let ok = rx.await.unwrap_or(false);
+        self.remember(user, password, ok);
+        ok
+    }
+
+    fn cached(&self, user: &UserId, password: &str) -> bool {
         let tag = hmac::sign(&self.auth_key, password.as_bytes());
-        if let Some((t, at)) = self
-            .auth_cache
+        self.auth_cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(user)
-            && at.elapsed() < AUTH_CACHE_TTL
-            && constant_eq(t.as_ref(), tag.as_ref())
-        {
-            return true;
-        }
-        let ok = (self.check)(user.as_str(), password);
+            .is_some_and(|(t, at)| {
+                at.elapsed() < AUTH_CACHE_TTL && constant_eq(t.as_ref(), tag.as_ref())
+            })
+    }
+
+    fn remember(&self, user: &UserId, password: &str, ok: bool) {
         let mut c = self.auth_cache.lock().unwrap_or_else(|p| p.into_inner());
         if ok {
-            c.insert(user.clone(), (tag, Instant::now()));
+            c.insert(
+                user.clone(),
+                (
+                    hmac::sign(&self.auth_key, password.as_bytes()),
+                    Instant::now(),
+                ),
+            );
         } else {
             c.remove(user);
         }
-        ok
     }
 
     /// Forgets a user's remembered password (after DELETE, or a failed login).
@@ -220,4 +248,19 @@ impl Server {
 /// Compares two byte strings in time that depends only on their length.
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn start_hashers(check: PasswordCheck) -> crossbeam_channel::Sender<HashJob> {
+    let (tx, rx) = crossbeam_channel::unbounded::<HashJob>();
+    for i in 0..HASH_THREADS {
+        let (rx, check) = (rx.clone(), check.clone());
+        let _ = std::thread::Builder::new()
+            .name(format!("imap-hash-{i}"))
+            .spawn(move || {
+                while let Ok((user, pw, reply)) = rx.recv() {
+                    let _ = reply.send(check(user.as_str(), &pw));
+                }
+            });
+    }
+    tx
 }

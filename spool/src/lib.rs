@@ -12,8 +12,8 @@
 pub mod cards;
 mod checkpoint;
 pub mod codec;
-pub mod netdata;
 mod error;
+pub mod netdata;
 mod state;
 mod store;
 mod types;

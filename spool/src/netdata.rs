@@ -191,13 +191,16 @@ pub fn encode(h: &Header, records: &[Vec<u8>]) -> Vec<Vec<u8>> {
 
 /// Whether a deck starts like NETDATA (its first segment is an INMR01 control record).
 pub fn is_netdata(cards: &[Vec<u8>]) -> bool {
-    cards
-        .first()
-        .is_some_and(|c| c.len() >= 8 && c[1] & CONTROL != 0 && c[1] & FIRST != 0 && &c[2..8] == b"INMR01")
+    cards.first().is_some_and(|c| {
+        c.len() >= 8 && c[1] & CONTROL != 0 && c[1] & FIRST != 0 && &c[2..8] == b"INMR01"
+    })
 }
 
 /// Text units of a control record after its name (and file number).
-fn text_units(mut b: &[u8]) -> Result<Vec<(u16, Vec<Vec<u8>>)>, NetdataError> {
+/// A text unit: its key and its values.
+type TextUnit = (u16, Vec<Vec<u8>>);
+
+fn text_units(mut b: &[u8]) -> Result<Vec<TextUnit>, NetdataError> {
     let mut out = Vec::new();
     let take = |b: &mut &[u8], n: usize| -> Result<Vec<u8>, NetdataError> {
         if b.len() < n {

@@ -70,13 +70,15 @@ fn assert_report(lines: &[String], t: &TestSystem, client: u16) {
         .collect();
     listen.sort();
     let imaps_at = format!("127.0.0.1..{}", t.ports.imaps);
+    let smtp_at = format!("127.0.0.1..{}", t.ports.smtp);
     let mut want = vec![
         vec!["IMAP", imap_at.as_str(), "*..*", "Listen"],
         vec!["IMAP", imaps_at.as_str(), "*..*", "Listen"],
+        vec!["SMTP", smtp_at.as_str(), "*..*", "Listen"],
     ];
     want.sort();
     assert_eq!(listen, want, "{lines:?}");
-    assert_eq!(rows.len(), 3, "{lines:?}");
+    assert_eq!(rows.len(), 4, "{lines:?}");
     // The connection comes before the listeners, and the columns are under their headings.
     assert!(lines[4].ends_with("Established"), "{lines:?}");
     let state = HEADER[2].find("State").unwrap();
@@ -117,7 +119,7 @@ fn tcpip_msgs(
 
 /// A report is complete when both listeners are in it.
 fn both_listeners(lines: &[String]) -> bool {
-    lines.iter().filter(|l| l.ends_with("Listen")).count() >= 2
+    lines.iter().filter(|l| l.ends_with("Listen")).count() >= 3
 }
 
 #[test]
@@ -147,7 +149,7 @@ fn smsg_tcpip_netstat_shows_listeners_and_connections() {
         let first = maint.enter("SMSG TCPIP NETSTAT").unwrap();
         let report = tcpip_msgs(&mut maint, first, both_listeners);
         if !report.iter().any(|l| l.ends_with("Established")) {
-            assert_eq!(report.len(), 6, "{report:?}");
+            assert_eq!(report.len(), 7, "{report:?}");
             break;
         }
         assert!(
@@ -243,13 +245,16 @@ fn a_forced_server_is_restarted_by_tcpip() {
     }
     // The TLS port accepts connections too.
     assert!(TcpStream::connect(("127.0.0.1", t.ports.imaps)).is_ok());
-    // NETSTAT shows it listening on both ports again, once each.
+    // NETSTAT shows IMAP listening on both ports again, once each (beside SMTP's listener).
     let mut demo = t.session("DEMO");
     let (rc, lines) = demo.cms("NETSTAT").unwrap();
     assert_eq!(rc, 0, "{lines:?}");
     assert_eq!(lines[..4], HEADER);
     assert_eq!(
-        lines.iter().filter(|l| l.ends_with("Listen")).count(),
+        lines
+            .iter()
+            .filter(|l| l.starts_with("IMAP ") && l.ends_with("Listen"))
+            .count(),
         2,
         "{lines:?}"
     );

@@ -88,14 +88,9 @@ enum Command {
     /// The IMAP server's administrator interface (SMSG IMAP as an administrator).
     Admin {
         #[command(flatten)]
-        sys: SystemArg,
-        /// Send as this administrator (default: the first ADMIN in IMAP CONFIG).
-        #[arg(long = "as", value_name = "USERID")]
-        as_user: Option<String>,
-        /// enroll USERID [BLOCKS] | delete USERID | query USERS|CONNECTIONS|USERID |
-        /// quota USERID BLOCKS | trace on|off | shutdown | help
-        #[arg(required = true, trailing_var_arg = true)]
-        request: Vec<String>,
+        a: AdminArgs,
+        #[command(subcommand)]
+        what: AdminCmd,
     },
     /// Offline checks of the spool.
     Spool {
@@ -112,6 +107,76 @@ enum Command {
         #[command(subcommand)]
         what: BenchCmd,
     },
+}
+
+/// Who sends an administrator request, and to which system (before or after the request).
+#[derive(Debug, clap::Args, Clone)]
+struct AdminArgs {
+    /// The system folder.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "VMIMAP_SYSTEM",
+        default_value = "vmsys",
+        global = true
+    )]
+    system: PathBuf,
+    /// Send as this administrator (default: the first ADMIN in IMAP CONFIG).
+    #[arg(long = "as", value_name = "USERID", global = true)]
+    as_user: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCmd {
+    /// Enrol a directory user in the mailstore (INBOX, Sent, Drafts, Trash, Junk).
+    Enroll {
+        /// The userid.
+        user: String,
+        /// 4K blocks of space (default: IMAP CONFIG's ENROLLBLOCKS).
+        blocks: Option<u64>,
+    },
+    /// Delete a user's mail and folders.
+    Delete {
+        /// The userid.
+        user: String,
+    },
+    /// QUERY USERS, QUERY CONNECTIONS or QUERY userid.
+    Query {
+        /// USERS, CONNECTIONS or a userid.
+        what: String,
+    },
+    /// Change a user's space.
+    Quota {
+        /// The userid.
+        user: String,
+        /// 4K blocks.
+        blocks: u64,
+    },
+    /// Log each IMAP command on the server's console (ON) or stop (OFF).
+    Trace {
+        /// ON or OFF.
+        #[arg(value_parser = ["on", "off", "ON", "OFF"])]
+        setting: String,
+    },
+    /// End the IMAP server (TCPIP restarts it).
+    Shutdown,
+}
+
+impl AdminCmd {
+    /// The request text.
+    fn request(&self) -> String {
+        match self {
+            AdminCmd::Enroll { user, blocks } => match blocks {
+                Some(b) => format!("ENROLL {user} {b}"),
+                None => format!("ENROLL {user}"),
+            },
+            AdminCmd::Delete { user } => format!("DELETE {user}"),
+            AdminCmd::Query { what } => format!("QUERY {what}"),
+            AdminCmd::Quota { user, blocks } => format!("QUOTA {user} {blocks}"),
+            AdminCmd::Trace { setting } => format!("TRACE {setting}"),
+            AdminCmd::Shutdown => "SHUTDOWN".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,9 +221,28 @@ enum BenchCmd {
     },
     /// IMAP benchmark against any IMAP server: mixed workload, APPEND, big-mailbox open, idle memory.
     Imap(Box<cmd::bench_imap::Opts>),
+    /// Mail delivery from SMTP to an IMAP INBOX: end-to-end rate and 250-to-EXISTS latency.
+    Smtp(cmd::bench_smtp::Opts),
+}
+
+/// Fixes glibc's threshold above which allocations are mapped (and unmapped when freed).
+///
+/// By default glibc raises the threshold to the size of any mapped block that is freed (up to
+/// 32 MiB), after which such blocks come from per-thread arenas and are kept there when freed.
+/// A server that now and then handles one large buffer (a big message, a password hash's 19 MiB
+/// working memory) would then keep that much per thread for good; with a fixed threshold large
+/// buffers go back to the system when they are freed.
+#[allow(unsafe_code)]
+fn fix_malloc_threshold() {
+    // SAFETY: mallopt only changes allocator tuning; it is called before any other thread
+    // exists, with a valid parameter and value.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 fn main() -> ExitCode {
+    fix_malloc_threshold();
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Ipl { sys, detach, child } => cmd::ipl::run(&sys.system, detach, child),
@@ -173,11 +257,9 @@ fn main() -> ExitCode {
             noheader,
             file,
         } => cmd::punch::run(&sys.system, &user, to, class, noheader, &file),
-        Command::Admin {
-            sys,
-            as_user,
-            request,
-        } => cmd::admin::run(&sys.system, as_user.as_deref(), &request),
+        Command::Admin { a, what } => {
+            cmd::admin::run(&a.system, a.as_user.as_deref(), &what.request())
+        }
         Command::Spool {
             what: SpoolCmd::Check { sys },
         } => cmd::spool::check(&sys.system),
@@ -197,6 +279,9 @@ fn main() -> ExitCode {
         Command::Bench {
             what: BenchCmd::Imap(o),
         } => cmd::bench_imap::run(*o),
+        Command::Bench {
+            what: BenchCmd::Smtp(o),
+        } => cmd::bench_smtp::run(o),
     };
     match res {
         Ok(code) => code,

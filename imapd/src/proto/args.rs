@@ -39,7 +39,10 @@ pub fn number(i: &[u8]) -> Res<'_, u64> {
         if d.len() > 19 {
             return Err(());
         }
-        std::str::from_utf8(d).map_err(|_| ())?.parse::<u64>().map_err(|_| ())
+        std::str::from_utf8(d)
+            .map_err(|_| ())?
+            .parse::<u64>()
+            .map_err(|_| ())
     })
     .parse(i)
 }
@@ -50,7 +53,12 @@ pub fn quoted(i: &[u8]) -> Res<'_, Vec<u8>> {
     let mut out = Vec::new();
     loop {
         match i.first() {
-            None => return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char))),
+            None => {
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    i,
+                    nom::error::ErrorKind::Char,
+                )));
+            }
             Some(b'"') => return Ok((&i[1..], out)),
             Some(b'\\') => match i.get(1) {
                 Some(&c @ (b'"' | b'\\')) => {
@@ -65,7 +73,10 @@ pub fn quoted(i: &[u8]) -> Res<'_, Vec<u8>> {
                 }
             },
             Some(b'\r' | b'\n' | 0) => {
-                return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char)));
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    i,
+                    nom::error::ErrorKind::Char,
+                )));
             }
             Some(&c) => {
                 out.push(c);
@@ -81,7 +92,10 @@ pub fn literal_any(i: &[u8]) -> Res<'_, (Vec<u8>, bool)> {
     let (i, n) = delimited(char('{'), number, (opt(char('+')), char('}'))).parse(i)?;
     let (i, _) = alt((tag("\r\n"), tag("\n"))).parse(i)?;
     if n > i.len() as u64 {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Eof)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Eof,
+        )));
     }
     let (i, data) = take(n as usize).parse(i)?;
     Ok((i, (data.to_vec(), eight.is_some())))
@@ -91,7 +105,10 @@ pub fn literal_any(i: &[u8]) -> Res<'_, (Vec<u8>, bool)> {
 pub fn literal(i: &[u8]) -> Res<'_, Vec<u8>> {
     let (rest, (d, eight)) = literal_any(i)?;
     if eight {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )));
     }
     Ok((rest, d))
 }
@@ -103,7 +120,11 @@ pub fn string(i: &[u8]) -> Res<'_, Vec<u8>> {
 
 /// `astring`
 pub fn astring(i: &[u8]) -> Res<'_, Vec<u8>> {
-    alt((map(take_while1(is_astring_char), |b: &[u8]| b.to_vec()), string)).parse(i)
+    alt((
+        map(take_while1(is_astring_char), |b: &[u8]| b.to_vec()),
+        string,
+    ))
+    .parse(i)
 }
 
 /// `atom`
@@ -143,7 +164,10 @@ fn month(i: &[u8]) -> Res<'_, u32> {
     let (rest, m) = take(3usize).parse(i)?;
     match M.iter().position(|x| x.as_bytes().eq_ignore_ascii_case(m)) {
         Some(p) => Ok((rest, p as u32 + 1)),
-        None => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        ))),
     }
 }
 
@@ -151,7 +175,10 @@ fn digits(n: usize) -> impl Fn(&[u8]) -> Res<'_, u32> {
     move |i| {
         let (rest, d) = take(n).parse(i)?;
         if !d.iter().all(u8::is_ascii_digit) {
-            return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit)));
+            return Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Digit,
+            )));
         }
         Ok((rest, std::str::from_utf8(d).unwrap().parse().unwrap()))
     }
@@ -221,16 +248,19 @@ pub fn option_list(i: &[u8]) -> Res<'_, Vec<(String, Option<Vec<String>>)>> {
         separated_list0(
             sp,
             (
-                map(take_while1(|c| is_atom_char(c) && c != b'('), |b: &[u8]| {
-                    String::from_utf8_lossy(b).to_ascii_uppercase()
-                }),
+                map(
+                    take_while1(|c| is_atom_char(c) && c != b'('),
+                    |b: &[u8]| String::from_utf8_lossy(b).to_ascii_uppercase(),
+                ),
                 opt(preceded(
                     sp,
                     delimited(
                         char('('),
                         separated_list0(
                             sp,
-                            map(atom, |b: &[u8]| String::from_utf8_lossy(b).to_ascii_uppercase()),
+                            map(atom, |b: &[u8]| {
+                                String::from_utf8_lossy(b).to_ascii_uppercase()
+                            }),
                         ),
                         char(')'),
                     ),
@@ -248,7 +278,12 @@ pub fn search_return(i: &[u8]) -> Res<'_, Vec<String>> {
         (sp, tag_no_case("RETURN"), sp),
         delimited(
             char('('),
-            separated_list0(sp, map(atom, |b: &[u8]| String::from_utf8_lossy(b).to_ascii_uppercase())),
+            separated_list0(
+                sp,
+                map(atom, |b: &[u8]| {
+                    String::from_utf8_lossy(b).to_ascii_uppercase()
+                }),
+            ),
             char(')'),
         ),
     )
@@ -273,29 +308,52 @@ mod tests {
     fn strings_and_dates() {
         assert_eq!(astring(b"INBOX rest").unwrap().1, b"INBOX".to_vec());
         assert_eq!(astring(b"\"a \\\"b\\\"\"").unwrap().1, b"a \"b\"".to_vec());
-        assert_eq!(astring(b"{3}\r\nabcdef").unwrap(), (&b"def"[..], b"abc".to_vec()));
+        assert_eq!(
+            astring(b"{3}\r\nabcdef").unwrap(),
+            (&b"def"[..], b"abc".to_vec())
+        );
         assert!(astring(b"{30}\r\nabc").is_err());
         assert!(quoted(b"\"a\rb\"").is_err());
-        assert_eq!(literal_any(b"~{2+}\r\n\0\x01").unwrap().1, (vec![0, 1], true));
+        assert_eq!(
+            literal_any(b"~{2+}\r\n\0\x01").unwrap().1,
+            (vec![0, 1], true)
+        );
         assert_eq!(
             date_time(b"\"17-Jul-1996 02:44:25 -0700\"").unwrap().1,
             837_596_665
         );
-        assert_eq!(date_time(b"\" 1-Jan-2000 00:00:00 +0000\"").unwrap().1, 946_684_800);
+        assert_eq!(
+            date_time(b"\" 1-Jan-2000 00:00:00 +0000\"").unwrap().1,
+            946_684_800
+        );
         assert!(date_time(b"\"31-Feb-2000 00:00:00 +0000\"").is_err());
-        assert_eq!(flag_list(b"(\\Seen $Work)").unwrap().1, vec!["\\Seen", "$Work"]);
+        assert_eq!(
+            flag_list(b"(\\Seen $Work)").unwrap().1,
+            vec!["\\Seen", "$Work"]
+        );
         let (rest, m) = append_message(b" (\\Seen) {3+}\r\nabc {2}\r\nxy\r\n").unwrap();
         assert_eq!(m, (vec!["\\Seen".into()], None, b"abc".to_vec(), false));
         let (_, m2) = append_message(rest).unwrap();
         assert_eq!(m2.2, b"xy".to_vec());
         assert_eq!(
-            option_list(b"(CHILDREN STATUS (MESSAGES UNSEEN))").unwrap().1,
+            option_list(b"(CHILDREN STATUS (MESSAGES UNSEEN))")
+                .unwrap()
+                .1,
             vec![
                 ("CHILDREN".into(), None),
-                ("STATUS".into(), Some(vec!["MESSAGES".into(), "UNSEEN".into()]))
+                (
+                    "STATUS".into(),
+                    Some(vec!["MESSAGES".into(), "UNSEEN".into()])
+                )
             ]
         );
-        assert_eq!(search_return(b" RETURN (MIN COUNT) ALL").unwrap(), (&b" ALL"[..], vec!["MIN".into(), "COUNT".into()]));
-        assert_eq!(mbox_or_pat(b"(a% \"b c\")").unwrap().1, (vec![b"a%".to_vec(), b"b c".to_vec()], true));
+        assert_eq!(
+            search_return(b" RETURN (MIN COUNT) ALL").unwrap(),
+            (&b" ALL"[..], vec!["MIN".into(), "COUNT".into()])
+        );
+        assert_eq!(
+            mbox_or_pat(b"(a% \"b c\")").unwrap().1,
+            (vec![b"a%".to_vec(), b"b c".to_vec()], true)
+        );
     }
 }

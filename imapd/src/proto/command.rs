@@ -406,7 +406,9 @@ impl Cmd {
             Cmd::Authenticate { .. } => "AUTHENTICATE",
             Cmd::Login { .. } => "LOGIN",
             Cmd::Enable(_) => "ENABLE",
-            Cmd::Select { read_only: false, .. } => "SELECT",
+            Cmd::Select {
+                read_only: false, ..
+            } => "SELECT",
             Cmd::Select { .. } => "EXAMINE",
             Cmd::Create { .. } => "CREATE",
             Cmd::Delete(_) => "DELETE",

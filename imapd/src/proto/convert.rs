@@ -13,7 +13,10 @@ use imap_types::{
 };
 
 use super::{
-    command::{AddrField, AppendMsg, Cmd, Command, FetchAtt, Flag, ListReturn, ListSelect, SearchKey, StatusItem, StoreMode},
+    command::{
+        AddrField, AppendMsg, Cmd, Command, FetchAtt, Flag, ListReturn, ListSelect, SearchKey,
+        StatusItem, StoreMode,
+    },
     section::{Section, SectionText},
     seq::{SeqNum, SeqSet},
 };
@@ -74,15 +77,14 @@ fn seq_num(s: &SeqOrUid) -> SeqNum {
 
 /// A sequence set; the `$` sentinel becomes [`SeqSet::Saved`].
 pub fn seq_set(s: &SequenceSet) -> SeqSet {
-    let v: Vec<(SeqNum, SeqNum)> = s
-        .0
-        .as_ref()
-        .iter()
-        .map(|q| match q {
-            Sequence::Single(a) => (seq_num(a), seq_num(a)),
-            Sequence::Range(a, b) => (seq_num(a), seq_num(b)),
-        })
-        .collect();
+    let v: Vec<(SeqNum, SeqNum)> =
+        s.0.as_ref()
+            .iter()
+            .map(|q| match q {
+                Sequence::Single(a) => (seq_num(a), seq_num(a)),
+                Sequence::Range(a, b) => (seq_num(a), seq_num(b)),
+            })
+            .collect();
     if v.len() == 1 && v[0] == (SeqNum::Num(SAVED_SENTINEL), SeqNum::Num(SAVED_SENTINEL)) {
         return SeqSet::Saved;
     }
@@ -110,7 +112,8 @@ pub fn flag(f: &IFlag<'_>) -> Flag {
 }
 
 fn section(s: &Option<ISection<'_>>) -> Section {
-    let part = |p: &imap_types::fetch::Part| p.0.as_ref().iter().map(|n| n.get()).collect::<Vec<u32>>();
+    let part =
+        |p: &imap_types::fetch::Part| p.0.as_ref().iter().map(|n| n.get()).collect::<Vec<u32>>();
     match s {
         None => Section::full(),
         Some(ISection::Part(p)) => Section {
@@ -121,13 +124,15 @@ fn section(s: &Option<ISection<'_>>) -> Section {
             part: p.as_ref().map(part).unwrap_or_default(),
             text: SectionText::Header,
         },
-        Some(ISection::HeaderFields(p, names)) | Some(ISection::HeaderFieldsNot(p, names)) => Section {
-            part: p.as_ref().map(part).unwrap_or_default(),
-            text: SectionText::HeaderFields {
-                not: matches!(s, Some(ISection::HeaderFieldsNot(..))),
-                names: names.as_ref().iter().map(astr).collect(),
-            },
-        },
+        Some(ISection::HeaderFields(p, names)) | Some(ISection::HeaderFieldsNot(p, names)) => {
+            Section {
+                part: p.as_ref().map(part).unwrap_or_default(),
+                text: SectionText::HeaderFields {
+                    not: matches!(s, Some(ISection::HeaderFieldsNot(..))),
+                    names: names.as_ref().iter().map(astr).collect(),
+                },
+            }
+        }
         Some(ISection::Text(p)) => Section {
             part: p.as_ref().map(part).unwrap_or_default(),
             text: SectionText::Text,
@@ -259,12 +264,18 @@ pub fn command(c: ICommand<'_>, utf8: bool) -> Result<Command, Unsupported> {
             user: astr(&username),
             password: astr(password.declassify()),
         },
-        CommandBody::Select { mailbox: m, parameters } => Cmd::Select {
+        CommandBody::Select {
+            mailbox: m,
+            parameters,
+        } => Cmd::Select {
             mailbox: mailbox(&m, utf8)?,
             read_only: false,
             condstore: !parameters.is_empty(),
         },
-        CommandBody::Examine { mailbox: m, parameters } => Cmd::Select {
+        CommandBody::Examine {
+            mailbox: m,
+            parameters,
+        } => Cmd::Select {
             mailbox: mailbox(&m, utf8)?,
             read_only: true,
             condstore: !parameters.is_empty(),
@@ -358,7 +369,11 @@ pub fn command(c: ICommand<'_>, utf8: bool) -> Result<Command, Unsupported> {
         } => {
             let mut atts: Vec<FetchAtt> = match macro_or_item_names {
                 MacroOrMessageDataItemNames::Macro(m) => {
-                    let mut v = vec![FetchAtt::Flags, FetchAtt::InternalDate, FetchAtt::Rfc822Size];
+                    let mut v = vec![
+                        FetchAtt::Flags,
+                        FetchAtt::InternalDate,
+                        FetchAtt::Rfc822Size,
+                    ];
                     match m {
                         Macro::Fast => {}
                         Macro::All => v.push(FetchAtt::Envelope),
@@ -370,7 +385,9 @@ pub fn command(c: ICommand<'_>, utf8: bool) -> Result<Command, Unsupported> {
                     }
                     v
                 }
-                MacroOrMessageDataItemNames::MessageDataItemNames(v) => v.iter().map(fetch_att).collect(),
+                MacroOrMessageDataItemNames::MessageDataItemNames(v) => {
+                    v.iter().map(fetch_att).collect()
+                }
             };
             let mut changed_since = None;
             for m in modifiers {
@@ -410,9 +427,12 @@ pub fn command(c: ICommand<'_>, utf8: bool) -> Result<Command, Unsupported> {
             },
             silent: matches!(response, StoreResponse::Silent),
             flags: flags.iter().map(flag).collect(),
-            unchanged_since: modifiers.iter().find_map(|m| match m {
-                imap_types::command::StoreModifier::UnchangedSince(n) => Some(*n),
-            }),
+            unchanged_since: modifiers
+                .iter()
+                .map(|m| match m {
+                    imap_types::command::StoreModifier::UnchangedSince(n) => *n,
+                })
+                .next(),
         },
         CommandBody::Copy {
             sequence_set,
@@ -433,15 +453,21 @@ pub fn command(c: ICommand<'_>, utf8: bool) -> Result<Command, Unsupported> {
             mailbox: mailbox(&m, utf8)?,
         },
         CommandBody::Idle => Cmd::Idle,
-        CommandBody::Enable { capabilities } => {
-            Cmd::Enable(capabilities.as_ref().iter().map(|c| c.to_string().to_ascii_uppercase()).collect())
-        }
+        CommandBody::Enable { capabilities } => Cmd::Enable(
+            capabilities
+                .as_ref()
+                .iter()
+                .map(|c| c.to_string().to_ascii_uppercase())
+                .collect(),
+        ),
         CommandBody::Id { parameters } => Cmd::Id(parameters.map(|v| {
             v.iter()
                 .map(|(k, val)| {
                     (
                         String::from_utf8_lossy(k.as_ref()).into_owned(),
-                        val.0.as_ref().map(|s| String::from_utf8_lossy(s.as_ref()).into_owned()),
+                        val.0
+                            .as_ref()
+                            .map(|s| String::from_utf8_lossy(s.as_ref()).into_owned()),
                     )
                 })
                 .collect()

@@ -56,7 +56,9 @@ fn is_tag_char(c: u8) -> bool {
 
 /// The tag of a command's bytes, if it has a valid one.
 pub fn tag_of(msg: &[u8]) -> Option<String> {
-    let end = msg.iter().position(|&c| c == b' ' || c == b'\r' || c == b'\n')?;
+    let end = msg
+        .iter()
+        .position(|&c| c == b' ' || c == b'\r' || c == b'\n')?;
     let t = &msg[..end];
     (!t.is_empty() && t.iter().all(|&c| is_tag_char(c)))
         .then(|| String::from_utf8_lossy(t).into_owned())
@@ -86,7 +88,11 @@ pub fn parse(msg: &[u8], utf8: bool) -> Result<Command, ParseError> {
             .iter()
             .position(|&c| c == b' ' || c == b'\r' || c == b'\n')
             .unwrap_or(a.len());
-        (true, String::from_utf8_lossy(&a[..e]).to_ascii_uppercase(), &a[e..])
+        (
+            true,
+            String::from_utf8_lossy(&a[..e]).to_ascii_uppercase(),
+            &a[e..],
+        )
     } else {
         (false, name, after)
     };
@@ -124,7 +130,7 @@ pub fn parse(msg: &[u8], utf8: bool) -> Result<Command, ParseError> {
     }
     let codec = CommandCodec::default();
     let cmd = match codec.decode(&bytes) {
-        Ok((rem, cmd)) if rem.is_empty() => cmd,
+        Ok((b"", cmd)) => cmd,
         Ok(_) => return Err(bad(&tag, "Unexpected text after the command")),
         Err(_) => return Err(bad(&tag, format!("Invalid arguments for {name}"))),
     };
@@ -227,19 +233,14 @@ fn append(tag: &str, i: &[u8], utf8: bool) -> Result<Command, ParseError> {
         .map_err(|_| nom_err(tag, "APPEND"))?;
     let mailbox = mailbox_of(tag, &mb, utf8)?;
     let mut messages = Vec::new();
-    loop {
-        match args::append_message(i) {
-            Ok((rest, (flags, date, data, binary))) => {
-                messages.push(AppendMsg {
-                    flags: flags.iter().map(|f| flag_from(f)).collect(),
-                    date,
-                    data,
-                    binary,
-                });
-                i = rest;
-            }
-            Err(_) => break,
-        }
+    while let Ok((rest, (flags, date, data, binary))) = args::append_message(i) {
+        messages.push(AppendMsg {
+            flags: flags.iter().map(|f| flag_from(f)).collect(),
+            date,
+            data,
+            binary,
+        });
+        i = rest;
     }
     if messages.is_empty() || args::eol(i).is_err() {
         return Err(nom_err(tag, "APPEND"));
@@ -277,7 +278,10 @@ fn list(tag: &str, i: &[u8], utf8: bool, lsub: bool) -> Result<Command, ParseErr
         let mut base = false;
         for (o, arg) in opts {
             if arg.is_some() {
-                return Err(bad(tag, format!("LIST selection option {o} takes no arguments")));
+                return Err(bad(
+                    tag,
+                    format!("LIST selection option {o} takes no arguments"),
+                ));
             }
             match o.as_str() {
                 "SUBSCRIBED" => {
@@ -382,12 +386,23 @@ mod tests {
     #[test]
     fn own_productions() {
         let c = p("a1 APPEND INBOX (\\Seen) {3+}\r\nabc {2+}\r\nxy\r\n").unwrap();
-        let Cmd::Append { mailbox, messages } = c.body else { panic!() };
+        let Cmd::Append { mailbox, messages } = c.body else {
+            panic!()
+        };
         assert_eq!(mailbox, "INBOX");
         assert_eq!(messages.len(), 2);
         assert_eq!(messages[0].flags, vec![Flag::Seen]);
         let c = p("t LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (a* b) RETURN (CHILDREN STATUS (MESSAGES))\r\n").unwrap();
-        let Cmd::List { patterns, select, ret, extended, .. } = c.body else { panic!() };
+        let Cmd::List {
+            patterns,
+            select,
+            ret,
+            extended,
+            ..
+        } = c.body
+        else {
+            panic!()
+        };
         assert!(extended && select.subscribed && select.recursive && ret.children);
         assert_eq!(patterns, vec!["a*", "b"]);
         assert_eq!(ret.status, Some(vec![StatusItem::Messages]));
@@ -395,11 +410,22 @@ mod tests {
         assert!(p("t LIST (recursivematch remote) \"\" \"\"\r\n").is_err());
         assert!(p("t LIST \"\" \"\" return (imaptest)\r\n").is_err());
         let c = p("t UID SEARCH RETURN (MIN COUNT SAVE) UNSEEN\r\n").unwrap();
-        let Cmd::Search { uid, ret, .. } = c.body else { panic!() };
+        let Cmd::Search { uid, ret, .. } = c.body else {
+            panic!()
+        };
         assert!(uid);
-        assert_eq!(ret, Some(vec![SearchReturn::Min, SearchReturn::Count, SearchReturn::Save]));
+        assert_eq!(
+            ret,
+            Some(vec![
+                SearchReturn::Min,
+                SearchReturn::Count,
+                SearchReturn::Save
+            ])
+        );
         let c = p("t FETCH $ (FLAGS)\r\n").unwrap();
-        let Cmd::Fetch { set, .. } = c.body else { panic!() };
+        let Cmd::Fetch { set, .. } = c.body else {
+            panic!()
+        };
         assert_eq!(set, SeqSet::Saved);
         let c = p("t SEARCH SUBJECT \"$\"\r\n").unwrap();
         assert!(matches!(c.body, Cmd::Search { .. }));

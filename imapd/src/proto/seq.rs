@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn ranges_and_compact() {
-        let s = SeqSet::Ranges(vec![(SeqNum::Num(5), SeqNum::Num(2)), (SeqNum::Star, SeqNum::Star)]);
+        let s = SeqSet::Ranges(vec![
+            (SeqNum::Num(5), SeqNum::Num(2)),
+            (SeqNum::Star, SeqNum::Star),
+        ]);
         assert!(s.contains(3, 10) && s.contains(10, 10) && !s.contains(6, 10));
         assert_eq!(compact(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(compact(&[]), "");

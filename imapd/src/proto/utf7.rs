@@ -94,8 +94,14 @@ mod tests {
 
     #[test]
     fn rfc_examples() {
-        assert_eq!(encode("~peter/mail/台北/日本語"), "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
-        assert_eq!(decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(), "~peter/mail/台北/日本語");
+        assert_eq!(
+            encode("~peter/mail/台北/日本語"),
+            "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+        );
+        assert_eq!(
+            decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(),
+            "~peter/mail/台北/日本語"
+        );
         assert_eq!(encode("A&B"), "A&-B");
         assert_eq!(decode("A&-B").unwrap(), "A&B");
         assert_eq!(decode("&Jjo-!").unwrap(), "☺!");

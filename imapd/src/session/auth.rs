@@ -51,23 +51,13 @@ pub async fn starttls(s: &mut Session, tag: &str) -> Option<Outcome> {
 async fn verify(s: &Session, user: &str, password: &str) -> Result<UserId, String> {
     let Ok(u) = UserId::parse(user) else {
         // Do the same work as for a real user, so timing does not tell.
-        let server = s.server.clone();
-        let pw = password.to_string();
-        let _permit = s.server.hashing.acquire().await;
-        let _ = tokio::task::spawn_blocking(move || {
-            server.check_password(&UserId::parse("NOSUCHID").unwrap(), &pw)
-        })
-        .await;
+        let _ = s
+            .server
+            .verify_password(&UserId::parse("NOSUCHID").unwrap(), password)
+            .await;
         return Err("not a userid".into());
     };
-    let server = s.server.clone();
-    let pw = password.to_string();
-    let uu = u.clone();
-    let _permit = s.server.hashing.acquire().await;
-    let ok = tokio::task::spawn_blocking(move || server.check_password(&uu, &pw))
-        .await
-        .unwrap_or(false);
-    drop(_permit);
+    let ok = s.server.verify_password(&u, password).await;
     if !ok {
         return Err("wrong password or no such user".into());
     }
@@ -96,7 +86,11 @@ async fn complete(s: &mut Session, user: &str, password: &str, how: &str) -> Opt
             let store = match store {
                 Ok(Ok(st)) => st,
                 Ok(Err(e)) => return Some(Outcome::from(e)),
-                Err(_) => return Some(Outcome::from(StoreError::Unavailable("internal error".into()))),
+                Err(_) => {
+                    return Some(Outcome::from(StoreError::Unavailable(
+                        "internal error".into(),
+                    )));
+                }
             };
             if let Err(r) = s.server.logged_in(s.id, &u) {
                 let n = match r {
@@ -110,8 +104,10 @@ async fn complete(s: &mut Session, user: &str, password: &str, how: &str) -> Opt
             s.state = State::Auth;
             s.server.logins.fetch_add(1, Ordering::Relaxed);
             if s.server.trace.load(Ordering::Relaxed) {
-                s.server
-                    .log(&format!("DTCIMA0220I Session {} {how} as {u} from {}", s.id, s.peer));
+                s.server.log(&format!(
+                    "DTCIMA0220I Session {} {how} as {u} from {}",
+                    s.id, s.peer
+                ));
             }
             Some(Outcome::Ok(format!(
                 "[CAPABILITY {}] Logged in",
@@ -132,18 +128,21 @@ async fn complete(s: &mut Session, user: &str, password: &str, how: &str) -> Opt
             tokio::time::sleep(Duration::from_secs(delay.min(30))).await;
             if s.failures >= s.server.cfg.max_login_fails {
                 s.tagged_later_bye();
-                return Some(Outcome::No("[AUTHENTICATIONFAILED] Authentication failed".into()));
+                return Some(Outcome::No(
+                    "[AUTHENTICATIONFAILED] Authentication failed".into(),
+                ));
             }
-            Some(Outcome::No("[AUTHENTICATIONFAILED] Authentication failed".into()))
+            Some(Outcome::No(
+                "[AUTHENTICATIONFAILED] Authentication failed".into(),
+            ))
         }
     }
 }
 
 impl Session {
-    /// Ends the session after the current tagged response (too many failed logins).
+    /// Ends the session (too many failed logins): BYE now, the tagged NO after it.
     fn tagged_later_bye(&mut self) {
-        self.out
-            .text("* BYE Too many failed logins\r\n");
+        self.out.text("* BYE Too many failed logins\r\n");
         self.state = State::Logout;
     }
 }
@@ -154,7 +153,11 @@ pub async fn login(s: &mut Session, user: &str, password: &str) -> Option<Outcom
 }
 
 /// AUTHENTICATE (PLAIN only).
-pub async fn authenticate(s: &mut Session, mechanism: &str, initial: Option<Vec<u8>>) -> Option<Outcome> {
+pub async fn authenticate(
+    s: &mut Session,
+    mechanism: &str,
+    initial: Option<Vec<u8>>,
+) -> Option<Outcome> {
     if mechanism != "PLAIN" {
         return Some(Outcome::No(format!(
             "[CANNOT] Unsupported authentication mechanism {mechanism}"
@@ -176,7 +179,7 @@ pub async fn authenticate(s: &mut Session, mechanism: &str, initial: Option<Vec<
             let max = s.server.cfg.max_line;
             let line = match s.input.line(&mut s.conn, max).await {
                 Ok(Some(Ok(l))) => l,
-                Ok(Some(Err(()))) => return Some(Outcome::Bad("Response too long".into())),
+                Ok(Some(Err(_))) => return Some(Outcome::Bad("Response too long".into())),
                 _ => {
                     s.state = State::Logout;
                     return None;

@@ -16,8 +16,12 @@ use tokio_rustls::server::TlsStream;
 const READ_FIRST: usize = 2 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
-fn room(buf: &Vec<u8>) -> usize {
-    if buf.is_empty() { READ_FIRST } else { READ_CHUNK }
+fn room(buf: &[u8]) -> usize {
+    if buf.is_empty() {
+        READ_FIRST
+    } else {
+        READ_CHUNK
+    }
 }
 
 /// The connection.
@@ -62,7 +66,10 @@ impl Conn {
                 buf.reserve(room(buf));
                 s.read_buf(buf).await
             }
-            Conn::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "connection gone")),
+            Conn::Gone => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "connection gone",
+            )),
         }
     }
 
@@ -82,7 +89,10 @@ impl Conn {
                 s.write_all(b).await?;
                 s.flush().await
             }
-            Conn::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "connection gone")),
+            Conn::Gone => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "connection gone",
+            )),
         }
     }
 

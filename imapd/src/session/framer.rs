@@ -17,6 +17,9 @@ use std::io;
 
 use super::conn::Conn;
 
+/// Bytes of an overlong line kept so that its tag can be answered.
+const TAG_PREFIX: usize = 256;
+
 /// Limits for one command.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -97,17 +100,23 @@ impl Input {
         conn.read_into(&mut self.buf).await
     }
 
-    /// Reads one line (through LF). `Ok(None)` at end of input; `Err(true)` inside the result
-    /// means the line was too long and has been skipped to its end.
-    pub async fn line(&mut self, conn: &mut Conn, max: usize) -> io::Result<Option<Result<Vec<u8>, ()>>> {
+    /// Reads one line (through LF). `Ok(None)` at end of input; `Err(start)` inside the result
+    /// means the line was too long and has been skipped to its end (`start` is its first bytes,
+    /// enough for the tag).
+    pub async fn line(
+        &mut self,
+        conn: &mut Conn,
+        max: usize,
+    ) -> io::Result<Option<Result<Vec<u8>, Vec<u8>>>> {
         let mut scanned = 0;
         loop {
             let p = self.pending();
             if let Some(i) = p[scanned..].iter().position(|&c| c == b'\n') {
                 let end = scanned + i + 1;
                 if end > max {
+                    let start = p[..end.min(TAG_PREFIX)].to_vec();
                     self.pos += end;
-                    return Ok(Some(Err(())));
+                    return Ok(Some(Err(start)));
                 }
                 let line = p[..end].to_vec();
                 self.pos += end;
@@ -115,7 +124,8 @@ impl Input {
             }
             scanned = p.len();
             if scanned > max {
-                // Too long: drop what we have and skip to the end of the line.
+                // Too long: drop what we have (but its start) and skip to the end of the line.
+                let start = p[..TAG_PREFIX.min(p.len())].to_vec();
                 self.pos = self.buf.len();
                 loop {
                     if self.fill(conn).await? == 0 {
@@ -123,7 +133,7 @@ impl Input {
                     }
                     if let Some(i) = self.pending().iter().position(|&c| c == b'\n') {
                         self.pos += i + 1;
-                        return Ok(Some(Err(())));
+                        return Ok(Some(Err(start)));
                     }
                     self.pos = self.buf.len();
                 }
@@ -156,7 +166,12 @@ impl Input {
             let room = lim.max_line;
             let line = match self.line(conn, room).await? {
                 None => return Ok(Frame::Eof),
-                Some(Err(())) => {
+                Some(Err(start)) => {
+                    // What came before (earlier lines of this command), or the start of the
+                    // long line itself: either begins with the tag.
+                    if msg.is_empty() {
+                        msg = start;
+                    }
                     return Ok(Frame::LineTooLong(msg));
                 }
                 Some(Ok(l)) => l,

@@ -30,7 +30,10 @@ pub async fn run(s: &mut Session, _tag: &str) -> Option<Outcome> {
             s.bye("Server shutting down").await;
             return None;
         }
-        let seen = s.view.as_ref().map_or(0, |v| v.modseq.min(v.expunge_modseq));
+        let seen = s
+            .view
+            .as_ref()
+            .map_or(0, |v| v.modseq.min(v.expunge_modseq));
         let changed = async move {
             match &folder {
                 Some(f) => {
@@ -48,7 +51,7 @@ pub async fn run(s: &mut Session, _tag: &str) -> Option<Outcome> {
         let max = s.server.cfg.max_line;
         enum Ev {
             Changed,
-            Line(std::io::Result<Option<Result<Vec<u8>, ()>>>),
+            Line(std::io::Result<Option<Result<Vec<u8>, Vec<u8>>>>),
             Timeout,
             Stop,
         }
@@ -70,7 +73,7 @@ pub async fn run(s: &mut Session, _tag: &str) -> Option<Outcome> {
                             Some(Outcome::Bad("Expected DONE to end IDLE".into()))
                         }
                     }
-                    Ok(Some(Err(()))) => Some(Outcome::Bad("Expected DONE to end IDLE".into())),
+                    Ok(Some(Err(_))) => Some(Outcome::Bad("Expected DONE to end IDLE".into())),
                     _ => {
                         s.state = State::Logout;
                         None

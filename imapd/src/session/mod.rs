@@ -35,6 +35,23 @@ use crate::{
     store::{StoreError, UserStore},
 };
 
+/// A response text as the grammar allows it (`text = 1*TEXT-CHAR`, 7-bit without CR and LF):
+/// other characters a client sent (a mailbox name, a bad command) become `?`, and a text never
+/// ends in `}`, which line-based clients would take for a literal announcement.
+pub fn resp_text(t: &str) -> String {
+    let mut s: String = t
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    if s.ends_with('}') {
+        s.push('.');
+    }
+    if s.is_empty() {
+        s.push_str("(no text)");
+    }
+    s
+}
+
 /// Output is sent when it grows past this, even in the middle of a command.
 const FLUSH_AT: usize = 256 * 1024;
 
@@ -142,7 +159,9 @@ pub async fn run(server: Arc<Server>, c: TcpConnection, implicit_tls: bool) {
                 Refusal::Total(n) | Refusal::User(n) => n,
             };
             let _ = conn
-                .write_all(format!("* BYE [LIMIT] Too many connections (at most {n})\r\n").as_bytes())
+                .write_all(
+                    format!("* BYE [LIMIT] Too many connections (at most {n})\r\n").as_bytes(),
+                )
                 .await;
             return;
         }
@@ -194,7 +213,15 @@ impl Session {
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let tls = self.conn.is_tls();
-        let mut c = vec!["IMAP4rev1", "IMAP4rev2", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+        let mut c = vec![
+            "IMAP4rev1",
+            "IMAP4rev2",
+            "LITERAL+",
+            "SASL-IR",
+            "ID",
+            "ENABLE",
+            "IDLE",
+        ];
         if self.state == State::NotAuth {
             if !tls && self.server.tls.is_some() {
                 c.push("STARTTLS");
@@ -293,15 +320,27 @@ impl Session {
         let line_end = msg.iter().position(|&c| c == b'\n').unwrap_or(msg.len());
         let first = String::from_utf8_lossy(&msg[..line_end.min(200)]);
         let upper = first.to_ascii_uppercase();
-        // Passwords never reach the log.
-        let shown = if upper.contains(" LOGIN ") || upper.contains(" AUTHENTICATE ") {
-            let mut w = first.split(' ');
-            format!("{} {} …", w.next().unwrap_or(""), w.next().unwrap_or(""))
-        } else {
-            first.trim_end().to_string()
-        };
-        self.server
-            .log(&format!("DTCIMA0231I Session {} C: {shown}", self.id));
+        // Passwords never reach the log: before login (where a malformed LOGIN may still carry
+        // one) and for anything that looks like LOGIN or AUTHENTICATE, only the first two
+        // words are shown.
+        let shown =
+            if self.state == State::NotAuth || upper.contains("LOGIN") || upper.contains("AUTH") {
+                let mut w = first.split_whitespace();
+                let mut s: String = w.next().unwrap_or("").chars().take(32).collect();
+                if let Some(c) = w.next() {
+                    s.push(' ');
+                    s.extend(c.chars().take(16));
+                }
+                s.push_str(" ...");
+                s
+            } else {
+                first.trim_end().to_string()
+            };
+        self.server.log(&format!(
+            "DTCIMA0231I Session {} C: {}",
+            self.id,
+            resp_text(&shown)
+        ));
     }
 
     /// Writes a tagged response.
@@ -311,7 +350,8 @@ impl Session {
             Outcome::No(t) => ("NO", t),
             Outcome::Bad(t) => ("BAD", t),
         };
-        self.out.text(tag).sp().text(kind).sp().text(text).crlf();
+        let text = resp_text(text);
+        self.out.text(tag).sp().text(kind).sp().text(&text).crlf();
     }
 
     /// Says BYE and ends the session.
@@ -324,6 +364,9 @@ impl Session {
     async fn main_loop(&mut self) {
         loop {
             if self.state == State::Logout {
+                // A BYE (LOGOUT, too many failed logins, a deleted mailbox) goes out even when
+                // more commands were pipelined behind it: they are not run.
+                let _ = self.flush().await;
                 return;
             }
             let lim = self.limits();
@@ -370,11 +413,14 @@ impl Session {
                 }
                 Ok(Frame::LiteralTooLarge(m)) => {
                     let tag = tag_of(&m);
-                    let text = format!("[TOOBIG] Literal too large (limit {} bytes)", lim.max_literal);
+                    let text = format!(
+                        "[TOOBIG] Literal too large (limit {} bytes)",
+                        lim.max_literal
+                    );
                     match tag {
                         Some(t) => self.tagged(&t, &Outcome::No(text)),
                         None => {
-                            self.out.text("* BAD ").text(&text).crlf();
+                            self.out.text("* BAD ").text(&resp_text(&text)).crlf();
                         }
                     }
                     // The rest of the command line (after the refused literal) never comes;
@@ -397,7 +443,7 @@ impl Session {
                 Err(e) => match e.tag {
                     Some(t) => self.tagged(&t, &Outcome::Bad(e.text)),
                     None => {
-                        self.out.text("* BAD ").text(&e.text).crlf();
+                        self.out.text("* BAD ").text(&resp_text(&e.text)).crlf();
                     }
                 },
             }
@@ -415,7 +461,7 @@ impl Session {
         match tag_of(msg) {
             Some(t) => self.tagged(&t, &Outcome::Bad(text.to_string())),
             None => {
-                self.out.text("* BAD ").text(text).crlf();
+                self.out.text("* BAD ").text(&resp_text(text)).crlf();
             }
         }
     }
@@ -428,8 +474,15 @@ impl Session {
                 State::NotAuth => Ok(()),
                 _ => Err("Already logged in"),
             },
-            Check | Close | Unselect | Expunge(_) | Search { .. } | Fetch { .. } | Store { .. }
-            | Copy { .. } | Move { .. } => match self.state {
+            Check
+            | Close
+            | Unselect
+            | Expunge(_)
+            | Search { .. }
+            | Fetch { .. }
+            | Store { .. }
+            | Copy { .. }
+            | Move { .. } => match self.state {
                 State::Selected => Ok(()),
                 State::NotAuth => Err("Log in first"),
                 _ => Err("No mailbox selected"),
@@ -490,7 +543,8 @@ impl Session {
         let Some(v) = self.view.as_mut() else { return };
         if !v.sync(&mut self.out, expunges, rev2) {
             // The mailbox was deleted (or its user deleted) under us.
-            self.out.text("* BYE [UNAVAILABLE] The selected mailbox has been deleted\r\n");
+            self.out
+                .text("* BYE [UNAVAILABLE] The selected mailbox has been deleted\r\n");
             self.view = None;
             self.state = State::Logout;
         }

@@ -82,7 +82,11 @@ pub fn write_flag_lists(out: &mut Out, st: &FolderState, read_only: bool) {
             < crate::store::folder::MAX_KEYWORDS;
         out.text("* OK [PERMANENTFLAGS (")
             .text(&names)
-            .text(if more { " \\*)] Flags permitted\r\n" } else { ")] Flags permitted\r\n" });
+            .text(if more {
+                " \\*)] Flags permitted\r\n"
+            } else {
+                ")] Flags permitted\r\n"
+            });
     }
 }
 
@@ -185,9 +189,13 @@ impl View {
                 st.recent_floor = st.recent_floor.max(new.last().unwrap() + 1);
             }
             self.uids.extend(new);
-            out.text("* ").num(self.uids.len() as u64).text(" EXISTS\r\n");
+            out.text("* ")
+                .num(self.uids.len() as u64)
+                .text(" EXISTS\r\n");
             if !rev2 {
-                out.text("* ").num(self.recent.len() as u64).text(" RECENT\r\n");
+                out.text("* ")
+                    .num(self.recent.len() as u64)
+                    .text(" RECENT\r\n");
             }
         }
         self.modseq = st.modseq;
@@ -198,7 +206,10 @@ impl View {
     /// numbers, each counted after the ones before it are gone).
     fn report_expunges(&mut self, out: &mut Out, st: &FolderState) {
         let gone: Vec<u32> = match st.expunged_since(self.expunge_modseq) {
-            Some(g) => g.into_iter().filter(|u| self.seq_of(*u).is_some()).collect(),
+            Some(g) => g
+                .into_iter()
+                .filter(|u| self.seq_of(*u).is_some())
+                .collect(),
             None => self
                 .uids
                 .iter()
@@ -221,7 +232,9 @@ impl View {
         let mut kept = Vec::with_capacity(self.uids.len());
         for (i, u) in self.uids.iter().enumerate() {
             if gone.binary_search(u).is_ok() {
-                out.text("* ").num((i - removed + 1) as u64).text(" EXPUNGE\r\n");
+                out.text("* ")
+                    .num((i - removed + 1) as u64)
+                    .text(" EXPUNGE\r\n");
                 removed += 1;
             } else {
                 kept.push(*u);

@@ -6,7 +6,6 @@
 
 use std::{path::Path, process::ExitCode};
 
-use anyhow::bail;
 use vm::terminal::protocol::Request;
 
 use crate::client::Client;
@@ -22,12 +21,9 @@ fn default_admin(dir: &Path) -> String {
 }
 
 /// Sends one request and prints the reply.
-pub fn run(dir: &Path, as_user: Option<&str>, words: &[String]) -> anyhow::Result<ExitCode> {
-    if words.is_empty() {
-        bail!("say what to do: enroll USERID [BLOCKS], delete USERID, query USERS|CONNECTIONS|USERID, quota USERID BLOCKS, trace on|off, shutdown");
-    }
+pub fn run(dir: &Path, as_user: Option<&str>, request: &str) -> anyhow::Result<ExitCode> {
     let user = as_user.map_or_else(|| default_admin(dir), str::to_string);
-    let text = words.join(" ").to_ascii_uppercase();
+    let text = request.to_ascii_uppercase();
     let (rc, lines) = Client::ask(
         dir,
         &Request::Smsg {
@@ -45,12 +41,18 @@ pub fn run(dir: &Path, as_user: Option<&str>, words: &[String]) -> anyhow::Resul
         return Ok(crate::client::exit_code(rc));
     }
     let Some(last) = lines.last() else {
-        eprintln!("vmimap: no reply from IMAP (is the IMAP server running? try `vmimap cp --user OPERATOR QUERY IMAP`)");
+        eprintln!(
+            "vmimap: no reply from IMAP (is the IMAP server running? try `vmimap cp --user OPERATOR QUERY IMAP`)"
+        );
         return Ok(ExitCode::from(1));
     };
     let failed = last
         .split_whitespace()
         .next()
         .is_some_and(|id| id.starts_with("DTC") && id.ends_with('E'));
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -97,12 +97,7 @@ impl Password {
                 dummy_verify(given);
                 constant_time_eq(p.as_bytes(), given.as_bytes())
             }
-            Password::Argon2(h) => match PasswordHash::new(h) {
-                Ok(ph) => Argon2::default()
-                    .verify_password(given.as_bytes(), &ph)
-                    .is_ok(),
-                Err(_) => false,
-            },
+            Password::Argon2(h) => argon2_verify(h, given.as_bytes()),
             Password::ShaCrypt(h) => ShaCrypt::default()
                 .verify_password(given.as_bytes(), h.as_str())
                 .is_ok(),
@@ -123,6 +118,54 @@ impl Password {
             Password::Plain(s) | Password::Argon2(s) | Password::ShaCrypt(s) => s,
         }
     }
+}
+
+thread_local! {
+    /// The argon2 working memory of this thread (about 19 MiB with the default parameters),
+    /// kept between checks: the allocator would otherwise keep each freed block in a
+    /// per-thread arena without reusing it, and a flood of failed logins would grow memory
+    /// by the block size per check.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks `given` against an argon2 PHC string, with this thread's working memory.
+fn argon2_verify(phc: &str, given: &[u8]) -> bool {
+    let Ok(ph) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(alg), Some(salt), Some(expected)) = (
+        argon2::Algorithm::try_from(ph.algorithm.as_str()),
+        ph.salt,
+        ph.hash,
+    ) else {
+        return false;
+    };
+    let version = match ph.version {
+        Some(v) => match argon2::Version::try_from(v) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => argon2::Version::default(),
+    };
+    let Ok(params) = argon2::Params::try_from(&ph) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    // A hash whose parameters ask for absurd memory is refused rather than obeyed.
+    if blocks > 1 << 20 {
+        return false;
+    }
+    let a = Argon2::new(alg, version, params);
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    let ok = BLOCKS.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() < blocks {
+            b.resize(blocks, argon2::Block::default());
+        }
+        a.hash_password_into_with_memory(given, salt.as_ref(), &mut out, &mut b[..blocks])
+            .is_ok()
+    });
+    ok && constant_time_eq(&out, expected.as_bytes())
 }
 
 /// Hashes a new password with argon2id (default parameters, random salt).

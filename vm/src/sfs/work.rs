@@ -103,6 +103,7 @@ impl Pool {
     }
 
     /// Creates (or, unless `create_only`, replaces) a file in the unit.
+    #[allow(clippy::too_many_arguments)] // the CMS file identity (path, name, type) plus the transaction, caller and content
     pub fn put_in(
         &self,
         t: &mut Txn<'_>,
@@ -228,9 +229,9 @@ impl Pool {
         path: &DirPath,
         control: super::catalog::Control,
     ) -> Result<(), DmsError> {
-        let parent = path.parent().ok_or_else(|| {
-            DmsError::DirExists(format!("{}:{}", self.name(), path.display()))
-        })?;
+        let parent = path
+            .parent()
+            .ok_or_else(|| DmsError::DirExists(format!("{}:{}", self.name(), path.display())))?;
         let name = path.comps.last().cloned().unwrap_or_default();
         let p = self.dir_of(t.cat(), &parent)?;
         if &path.owner != who && !self.is_admin(who) {

@@ -228,7 +228,13 @@ impl VmHandle {
     #[allow(clippy::type_complexity)]
     pub fn tcp_netstat(
         &self,
-    ) -> Result<(Vec<crate::tcp::ConnInfo>, Vec<(u16, UserId, std::net::SocketAddr)>), crate::tcp::TcpError> {
+    ) -> Result<
+        (
+            Vec<crate::tcp::ConnInfo>,
+            Vec<(u16, UserId, std::net::SocketAddr)>,
+        ),
+        crate::tcp::TcpError,
+    > {
         self.sys.tcp_netstat()
     }
 

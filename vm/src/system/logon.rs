@@ -57,11 +57,11 @@ impl System {
         let now = clock::now();
         let (vm, rx) = VirtualMachine::new(entry.clone(), now, false, self.next_generation());
         let vm = Arc::new(vm);
-        if let Ok(f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("logs").join(format!("{}.console", entry.userid)))
-        {
+        if let Ok(f) = std::fs::OpenOptions::new().create(true).append(true).open(
+            self.dir
+                .join("logs")
+                .join(format!("{}.console", entry.userid)),
+        ) {
             vm.set_console_log(f, self.tz().clone());
         }
         {

@@ -10,9 +10,9 @@ mod oplog;
 mod sfs;
 mod shutdown;
 mod spl;
-mod tcp;
 pub mod spoolops;
 pub mod taps;
+mod tcp;
 
 use std::{
     collections::{BTreeMap, HashMap},

@@ -30,7 +30,12 @@ impl System {
     }
 
     fn stack(&self) -> Result<StackReg, TcpError> {
-        let reg = self.tcp.read().unwrap().clone().ok_or(TcpError::StackDown)?;
+        let reg = self
+            .tcp
+            .read()
+            .unwrap()
+            .clone()
+            .ok_or(TcpError::StackDown)?;
         match self.vm(&reg.server) {
             Some(s) if s.generation == reg.generation => Ok(reg),
             _ => Err(TcpError::StackDown),
@@ -50,11 +55,7 @@ impl System {
                 vm.userid, reg.server
             )));
         }
-        if self
-            .iucv
-            .service_path(&vm.userid, TCPIP_SERVICE)
-            .is_none()
-        {
+        if self.iucv.service_path(&vm.userid, TCPIP_SERVICE).is_none() {
             self.iucv
                 .connect_service(&vm.userid, vm.generation, vm.entry.maxconn(), TCPIP_SERVICE)
                 .map_err(|e| TcpError::NotAuthorized(e.to_string()))?;
@@ -71,8 +72,7 @@ impl System {
     /// The stack machine logged off: its paths are severed.
     pub(crate) fn tcp_server_gone(&self, vm: &VirtualMachine) {
         let mut g = self.tcp.write().unwrap();
-        if g
-            .as_ref()
+        if g.as_ref()
             .is_some_and(|r| r.server == vm.userid && r.generation == vm.generation)
         {
             *g = None;

@@ -9,7 +9,9 @@ use crate::{
 
 /// `append = "APPEND" SP mailbox 1*append-message`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Append { mailbox, messages } = c else { return Outcome::Bad("APPEND".into()) };
+    let Cmd::Append { mailbox, messages } = c else {
+        return Outcome::Bad("APPEND".into());
+    };
     let name = match super::util::mailbox(mailbox) {
         Ok(n) => n,
         Err(o) => return o,

@@ -5,7 +5,9 @@ use crate::{proto::command::Cmd, store::StoreError};
 
 /// `create = "CREATE" SP mailbox`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Create { mailbox } = c else { return Outcome::Bad("CREATE".into()) };
+    let Cmd::Create { mailbox } = c else {
+        return Outcome::Bad("CREATE".into());
+    };
     let name = match super::util::mailbox(mailbox) {
         Ok(n) => n,
         Err(o) => return o,

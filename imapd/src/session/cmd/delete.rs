@@ -5,7 +5,9 @@ use crate::{proto::command::Cmd, store::StoreError};
 
 /// `delete = "DELETE" SP mailbox`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Delete(mailbox) = c else { return Outcome::Bad("DELETE".into()) };
+    let Cmd::Delete(mailbox) = c else {
+        return Outcome::Bad("DELETE".into());
+    };
     let name = match super::util::mailbox(mailbox) {
         Ok(n) => n,
         Err(o) => return o,

@@ -5,7 +5,9 @@ use crate::proto::command::Cmd;
 
 /// `enable = "ENABLE" 1*(SP capability)`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Enable(caps) = c else { return Outcome::Bad("ENABLE".into()) };
+    let Cmd::Enable(caps) = c else {
+        return Outcome::Bad("ENABLE".into());
+    };
     let mut on = Vec::new();
     for cap in caps {
         if cap.eq_ignore_ascii_case("IMAP4rev2") && !s.rev2 {

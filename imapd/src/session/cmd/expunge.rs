@@ -6,8 +6,12 @@ use crate::proto::command::Cmd;
 
 /// `expunge = "EXPUNGE"` / `uid-expunge = "UID" SP "EXPUNGE" SP sequence-set`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Expunge(set) = c else { return Outcome::Bad("EXPUNGE".into()) };
-    let Some(v) = s.view.as_ref() else { return Outcome::Bad("No mailbox selected".into()) };
+    let Cmd::Expunge(set) = c else {
+        return Outcome::Bad("EXPUNGE".into());
+    };
+    let Some(v) = s.view.as_ref() else {
+        return Outcome::Bad("No mailbox selected".into());
+    };
     if v.read_only {
         return Outcome::No("[READ-ONLY] The mailbox is open read-only".into());
     }

@@ -20,7 +20,11 @@ use crate::{
 fn needs_content(a: &FetchAtt) -> bool {
     !matches!(
         a,
-        FetchAtt::Uid | FetchAtt::Flags | FetchAtt::InternalDate | FetchAtt::Rfc822Size | FetchAtt::ModSeq
+        FetchAtt::Uid
+            | FetchAtt::Flags
+            | FetchAtt::InternalDate
+            | FetchAtt::Rfc822Size
+            | FetchAtt::ModSeq
     )
 }
 
@@ -90,7 +94,9 @@ fn render(
                 out.text("FLAGS ").raw(flags);
             }
             FetchAtt::InternalDate => {
-                out.text("INTERNALDATE \"").text(&internal_date(m.date)).text("\"");
+                out.text("INTERNALDATE \"")
+                    .text(&internal_date(m.date))
+                    .text("\"");
             }
             FetchAtt::Rfc822Size => {
                 out.text("RFC822.SIZE ").num(m.size);
@@ -110,7 +116,9 @@ fn render(
                 out.text("BODYSTRUCTURE ");
                 p.body_structure(out, true);
             }
-            FetchAtt::Section { section, partial, .. } => {
+            FetchAtt::Section {
+                section, partial, ..
+            } => {
                 let data = p.section(section).unwrap_or_default();
                 out.text("BODY[")
                     .text(&section.echo())
@@ -182,7 +190,9 @@ fn render(
 
 /// `fetch`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Fetch { uid, set, atts, .. } = c else { return Outcome::Bad("FETCH".into()) };
+    let Cmd::Fetch { uid, set, atts, .. } = c else {
+        return Outcome::Bad("FETCH".into());
+    };
     let uids = match super::util::resolve(s, set, *uid, false) {
         Ok(u) => u,
         Err(o) => return o,
@@ -203,7 +213,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             let st = folder.lock();
             uids.iter()
                 .copied()
-                .filter(|u| st.pos(*u).is_some_and(|i| st.msgs[i].flags & flag::SEEN == 0))
+                .filter(|u| {
+                    st.pos(*u)
+                        .is_some_and(|i| st.msgs[i].flags & flag::SEEN == 0)
+                })
                 .collect()
         };
         if !unseen.is_empty() {
@@ -261,13 +274,20 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         if let Err(why) = render(&mut item, &atts, &m, &flags, parsed.as_ref()) {
             return Outcome::No(format!("[UNKNOWN-CTE] {why}"));
         }
-        s.out.text("* ").num(seq as u64).text(" FETCH (").raw(&item.buf).text(")\r\n");
+        s.out
+            .text("* ")
+            .num(seq as u64)
+            .text(" FETCH (")
+            .raw(&item.buf)
+            .text(")\r\n");
         if s.flush_if_large().is_err() {
             return Outcome::No("Connection lost".into());
         }
     }
     if missing {
-        return Outcome::No("[EXPUNGEISSUED] Some of the requested messages no longer exist".into());
+        return Outcome::No(
+            "[EXPUNGEISSUED] Some of the requested messages no longer exist".into(),
+        );
     }
     Outcome::done("FETCH")
 }

@@ -127,7 +127,15 @@ fn write_name(s: &mut Session, name: &str) {
 
 /// `list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::List { reference, patterns, select, ret, lsub, extended } = c else {
+    let Cmd::List {
+        reference,
+        patterns,
+        select,
+        ret,
+        lsub,
+        extended,
+    } = c
+    else {
         return Outcome::Bad("LIST".into());
     };
     let what = if *lsub { "LSUB" } else { "LIST" };
@@ -195,7 +203,11 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         }
         let mut attrs: Vec<&'static str> = Vec::new();
         if !exists {
-            attrs.push(if *extended { "\\NonExistent" } else { "\\Noselect" });
+            attrs.push(if *extended {
+                "\\NonExistent"
+            } else {
+                "\\Noselect"
+            });
         }
         if !*extended || ret.children {
             if tree.has_children(&name) {
@@ -204,10 +216,8 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
                 attrs.push("\\HasNoChildren");
             }
         }
-        if ret.subscribed || base_subscribed {
-            if tree.subscribed(&name) {
-                attrs.push("\\Subscribed");
-            }
+        if (ret.subscribed || base_subscribed) && tree.subscribed(&name) {
+            attrs.push("\\Subscribed");
         }
         if !*extended || ret.special_use || select.special_use {
             attrs.extend(special::names(tree.special(&name)));
@@ -215,7 +225,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         rows.insert(name, (attrs, childinfo));
     }
     for (name, (attrs, childinfo)) in rows {
-        s.out.text("* LIST (").text(&attrs.join(" ")).text(") \"/\" ");
+        s.out
+            .text("* LIST (")
+            .text(&attrs.join(" "))
+            .text(") \"/\" ");
         write_name(s, &name);
         if childinfo {
             s.out.text(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");

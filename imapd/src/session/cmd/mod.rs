@@ -51,9 +51,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         Cmd::Fetch { .. } => fetch::run(s, c),
         Cmd::Store { .. } => store::run(s, c),
         Cmd::Copy { .. } | Cmd::Move { .. } => copy::run(s, c),
-        Cmd::GetQuota(_) | Cmd::GetQuotaRoot(_) => {
-            Outcome::Bad(format!("{} is not supported (QUOTA is not advertised)", c.name()))
-        }
+        Cmd::GetQuota(_) | Cmd::GetQuotaRoot(_) => Outcome::Bad(format!(
+            "{} is not supported (QUOTA is not advertised)",
+            c.name()
+        )),
         // The async commands never reach here.
         Cmd::StartTls | Cmd::Login { .. } | Cmd::Authenticate { .. } | Cmd::Idle | Cmd::Logout => {
             Outcome::Bad("Command out of place".into())

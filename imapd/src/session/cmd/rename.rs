@@ -5,7 +5,9 @@ use crate::proto::command::Cmd;
 
 /// `rename = "RENAME" SP mailbox SP mailbox`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Rename { from, to } = c else { return Outcome::Bad("RENAME".into()) };
+    let Cmd::Rename { from, to } = c else {
+        return Outcome::Bad("RENAME".into());
+    };
     let (from, to) = match (super::util::mailbox(from), super::util::mailbox(to)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(o), _) | (_, Err(o)) => return o,

@@ -14,10 +14,18 @@ use crate::{
 
 /// `search = ["UID" SP] "SEARCH" [search-return-opts] [SP "CHARSET" SP charset] 1*(SP search-key)`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Search { uid, ret, charset, key } = c else {
+    let Cmd::Search {
+        uid,
+        ret,
+        charset,
+        key,
+    } = c
+    else {
         return Outcome::Bad("SEARCH".into());
     };
-    let save = ret.as_ref().is_some_and(|r| r.contains(&SearchReturn::Save));
+    let save = ret
+        .as_ref()
+        .is_some_and(|r| r.contains(&SearchReturn::Save));
     if let Some(cs) = charset
         && !cs.eq_ignore_ascii_case("UTF-8")
         && !cs.eq_ignore_ascii_case("US-ASCII")
@@ -27,7 +35,9 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
         }
         return Outcome::No("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset".into());
     }
-    let Some(v) = s.view.as_ref() else { return Outcome::Bad("No mailbox selected".into()) };
+    let Some(v) = s.view.as_ref() else {
+        return Outcome::Bad("No mailbox selected".into());
+    };
     let folder = v.folder.clone();
     let (items, keywords): (Vec<(u32, Msg, bool)>, Vec<String>) = {
         let st = folder.lock();
@@ -35,7 +45,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             .uids
             .iter()
             .enumerate()
-            .filter_map(|(i, u)| st.pos(*u).map(|p| (i as u32 + 1, st.msgs[p], v.is_recent(*u))))
+            .filter_map(|(i, u)| {
+                st.pos(*u)
+                    .map(|p| (i as u32 + 1, st.msgs[p], v.is_recent(*u)))
+            })
             .collect();
         (items, st.keywords.clone())
     };
@@ -69,9 +82,27 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
                 }
             };
             let parsed = Message::parse(&data);
-            eval(key, &Item { seq: *seq, m, recent: *recent, content: Some(&parsed) }, &cx)
+            eval(
+                key,
+                &Item {
+                    seq: *seq,
+                    m,
+                    recent: *recent,
+                    content: Some(&parsed),
+                },
+                &cx,
+            )
         } else {
-            eval(key, &Item { seq: *seq, m, recent: *recent, content: None }, &cx)
+            eval(
+                key,
+                &Item {
+                    seq: *seq,
+                    m,
+                    recent: *recent,
+                    content: None,
+                },
+                &cx,
+            )
         };
         if matched {
             hits.push((*seq, m.uid));
@@ -110,7 +141,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             let only_save = save && !all && !min && !max && !count && !opts.is_empty();
             if !only_save {
                 let tag = s.tag.clone();
-                s.out.text("* ESEARCH (TAG ").string(tag.as_bytes()).text(")");
+                s.out
+                    .text("* ESEARCH (TAG ")
+                    .string(tag.as_bytes())
+                    .text(")");
                 if *uid {
                     s.out.text(" UID");
                 }

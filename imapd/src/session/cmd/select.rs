@@ -1,11 +1,17 @@
 //! SELECT and EXAMINE: open a mailbox and report its state (RFC 9051 §6.3.2).
 
-use super::super::{Outcome, Session, State, view::{View, write_flag_lists}};
+use super::super::{
+    Outcome, Session, State,
+    view::{View, write_flag_lists},
+};
 use crate::{proto::command::Cmd, store::index::flag};
 
 /// `select = "SELECT" SP mailbox` / `examine = "EXAMINE" SP mailbox`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Select { mailbox, read_only, .. } = c else {
+    let Cmd::Select {
+        mailbox, read_only, ..
+    } = c
+    else {
         return Outcome::Bad("SELECT".into());
     };
     let what = if *read_only { "EXAMINE" } else { "SELECT" };
@@ -27,15 +33,24 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
     {
         let st = folder.lock();
         write_flag_lists(&mut s.out, &st, *read_only);
-        s.out.text("* ").num(view.exists() as u64).text(" EXISTS\r\n");
+        s.out
+            .text("* ")
+            .num(view.exists() as u64)
+            .text(" EXISTS\r\n");
         if !s.rev2 {
-            s.out.text("* ").num(view.recent.len() as u64).text(" RECENT\r\n");
-            let first_unseen = view
-                .uids
-                .iter()
-                .position(|u| st.pos(*u).is_some_and(|i| st.msgs[i].flags & flag::SEEN == 0));
+            s.out
+                .text("* ")
+                .num(view.recent.len() as u64)
+                .text(" RECENT\r\n");
+            let first_unseen = view.uids.iter().position(|u| {
+                st.pos(*u)
+                    .is_some_and(|i| st.msgs[i].flags & flag::SEEN == 0)
+            });
             if let Some(p) = first_unseen {
-                s.out.text("* OK [UNSEEN ").num(p as u64 + 1).text("] First unseen\r\n");
+                s.out
+                    .text("* OK [UNSEEN ")
+                    .num(p as u64 + 1)
+                    .text("] First unseen\r\n");
             }
         }
         s.out
@@ -51,6 +66,10 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
     s.server.update(id, |i| i.mailbox = Some(name));
     Outcome::Ok(format!(
         "[{}] {what} completed",
-        if *read_only { "READ-ONLY" } else { "READ-WRITE" }
+        if *read_only {
+            "READ-ONLY"
+        } else {
+            "READ-WRITE"
+        }
     ))
 }

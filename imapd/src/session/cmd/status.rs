@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use super::super::{Outcome, Session};
 use crate::{
-    proto::{command::{Cmd, StatusItem}, utf7, write::Out},
+    proto::{
+        command::{Cmd, StatusItem},
+        utf7,
+        write::Out,
+    },
     store::{Folder, index::flag},
 };
 
@@ -32,7 +36,10 @@ pub fn write(out: &mut Out, name: &str, f: &Arc<Folder>, items: &[StatusItem]) {
             ),
             StatusItem::Deleted => (
                 "DELETED",
-                st.msgs.iter().filter(|m| m.flags & flag::DELETED != 0).count() as u64,
+                st.msgs
+                    .iter()
+                    .filter(|m| m.flags & flag::DELETED != 0)
+                    .count() as u64,
             ),
             StatusItem::Size => ("SIZE", st.msgs.iter().map(|m| m.size).sum()),
             StatusItem::HighestModSeq => ("HIGHESTMODSEQ", st.modseq),
@@ -44,7 +51,9 @@ pub fn write(out: &mut Out, name: &str, f: &Arc<Folder>, items: &[StatusItem]) {
 
 /// `status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Status { mailbox, items } = c else { return Outcome::Bad("STATUS".into()) };
+    let Cmd::Status { mailbox, items } = c else {
+        return Outcome::Bad("STATUS".into());
+    };
     let name = match super::util::mailbox(mailbox) {
         Ok(n) => n,
         Err(o) => return o,

@@ -9,7 +9,15 @@ use crate::{
 
 /// `store = ["UID" SP] "STORE" SP sequence-set SP ["+" / "-"] "FLAGS" [".SILENT"] SP flag-list`
 pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
-    let Cmd::Store { uid, set, mode, silent, flags, unchanged_since } = c else {
+    let Cmd::Store {
+        uid,
+        set,
+        mode,
+        silent,
+        flags,
+        unchanged_since,
+    } = c
+    else {
         return Outcome::Bad("STORE".into());
     };
     if s.view.as_ref().is_some_and(|v| v.read_only) {
@@ -40,7 +48,9 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
     if !silent {
         let st = folder.lock();
         for u in &uids {
-            let (Some(seq), Some(i)) = (v.seq_of(*u), st.pos(*u)) else { continue };
+            let (Some(seq), Some(i)) = (v.seq_of(*u), st.pos(*u)) else {
+                continue;
+            };
             let m = st.msgs[i];
             s.out.text("* ").num(seq as u64).text(" FETCH (");
             if *uid {
