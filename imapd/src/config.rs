@@ -81,7 +81,10 @@ impl Default for Config {
             cert: PathBuf::from("tls/imapd.crt"),
             key: PathBuf::from("tls/imapd.key"),
             require_tls: false,
-            admins: vec![UserId::parse("MAINT").unwrap(), UserId::parse("IMAPADM").unwrap()],
+            admins: vec![
+                UserId::parse("MAINT").unwrap(),
+                UserId::parse("IMAPADM").unwrap(),
+            ],
             query_users: vec![UserId::parse("SMTP").unwrap()],
             enroll_blocks: 25_600,
             max_literal: 64 << 20,
@@ -156,8 +159,13 @@ fn number(path: &Path, n: usize, kw: &str, ops: &[&str]) -> Result<u64, FileErro
 
 fn size(path: &Path, n: usize, kw: &str, ops: &[&str]) -> Result<u64, FileError> {
     match ops {
-        [v] => whole(v, storage)
-            .ok_or_else(|| err(path, n, format!("{kw}: {v} is not a size (such as 64K or 32M)"))),
+        [v] => whole(v, storage).ok_or_else(|| {
+            err(
+                path,
+                n,
+                format!("{kw}: {v} is not a size (such as 64K or 32M)"),
+            )
+        }),
         _ => Err(err(path, n, format!("{kw} takes one size"))),
     }
 }
@@ -184,11 +192,15 @@ impl Config {
         let mut admins_seen = false;
         for (n, stmt) in statements(text, path)? {
             let toks: Vec<&str> = stmt.split_whitespace().collect();
-            let Some((kw, ops)) = toks.split_first() else { continue };
+            let Some((kw, ops)) = toks.split_first() else {
+                continue;
+            };
             let kw = kw.to_ascii_uppercase();
             match kw.as_str() {
                 "MAILSTORE" => {
-                    let p = one(path, n, &kw, ops)?.trim_end_matches(':').to_ascii_uppercase();
+                    let p = one(path, n, &kw, ops)?
+                        .trim_end_matches(':')
+                        .to_ascii_uppercase();
                     vm::sfs::PoolName::parse(&p)
                         .map_err(|e| err(path, n, format!("MAILSTORE: {e}")))?;
                     c.pool = p;
@@ -227,8 +239,9 @@ impl Config {
                     c.query_users = ops
                         .iter()
                         .map(|o| {
-                            UserId::parse(o)
-                                .map_err(|_| err(path, n, format!("QUERYUSERS: {o} is not a userid")))
+                            UserId::parse(o).map_err(|_| {
+                                err(path, n, format!("QUERYUSERS: {o} is not a userid"))
+                            })
                         })
                         .collect::<Result<_, _>>()?;
                 }
@@ -247,7 +260,9 @@ impl Config {
                     c.max_line = v as usize;
                 }
                 "MAXCONNECTIONS" => c.max_connections = number(path, n, &kw, ops)? as usize,
-                "MAXUSERCONNECTIONS" => c.max_user_connections = number(path, n, &kw, ops)? as usize,
+                "MAXUSERCONNECTIONS" => {
+                    c.max_user_connections = number(path, n, &kw, ops)? as usize
+                }
                 "TIMEOUT" => {
                     let m = number(path, n, &kw, ops)?;
                     if m < 30 {
@@ -283,8 +298,15 @@ mod tests {
         let p = Path::new("IMAP CONFIG");
         let c = Config::parse(&default_text(), p).unwrap();
         assert_eq!(c, Config::default());
-        let c = Config::parse("PORT 143\nTLSPORT 0\nADMIN ops1 /* x */\nMAXLITERAL 1M\nTIMEOUT 45", p).unwrap();
-        assert_eq!((c.port, c.tls_port, c.max_literal, c.timeout), (143, 0, 1 << 20, 2700));
+        let c = Config::parse(
+            "PORT 143\nTLSPORT 0\nADMIN ops1 /* x */\nMAXLITERAL 1M\nTIMEOUT 45",
+            p,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.port, c.tls_port, c.max_literal, c.timeout),
+            (143, 0, 1 << 20, 2700)
+        );
         assert_eq!(c.admins, vec![UserId::parse("OPS1").unwrap()]);
         for (bad, line, what) in [
             ("PORT 143\nPORT x", 2, "not a number"),

@@ -14,6 +14,7 @@ use vm::{
     iucv::{MsgClass, user_data},
     sfs::{DmsError, SfsClient},
     tcp::TcpListener,
+    tls,
 };
 
 use crate::{
@@ -22,7 +23,6 @@ use crate::{
     server::{PasswordCheck, Server},
     session,
     store::Mailstore,
-    tls,
 };
 
 /// Registers the program `IMAPD`.
@@ -121,10 +121,9 @@ impl Guest for Imapd {
             ports.push_str(&format!(" and {} (TLS)", cfg.tls_port));
         }
         // Mail in the reader: *SPL reports each file (those already there too).
-        let spl = Arc::new(
-            vm.spl_connect()
-                .map_err(|e| anyhow!("cannot connect to *SPL (the directory entry needs IUCV *SPL): {e}"))?,
-        );
+        let spl = Arc::new(vm.spl_connect().map_err(|e| {
+            anyhow!("cannot connect to *SPL (the directory entry needs IUCV *SPL): {e}")
+        })?);
         let intake = crate::intake::Intake::start(server.clone(), spl);
         let mut queries = crate::query::QueryPaths::default();
         vm.cp("SET SMSG IUCV");

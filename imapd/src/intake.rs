@@ -192,12 +192,14 @@ pub fn file_one(server: &Server, spl: &SplClient, f: &SplFile) -> Result<Filed, 
     let mail = match decode(&file, &cards) {
         Ok(m) => m,
         Err(why) => {
-            spl.transfer(f.file_id, &f.origin).map_err(|e| e.to_string())?;
+            spl.transfer(f.file_id, &f.origin)
+                .map_err(|e| e.to_string())?;
             return Ok(Filed::Returned(f.origin.clone(), why));
         }
     };
     let Ok(to) = UserId::parse(&mail.to) else {
-        spl.transfer(f.file_id, &f.origin).map_err(|e| e.to_string())?;
+        spl.transfer(f.file_id, &f.origin)
+            .map_err(|e| e.to_string())?;
         return Ok(Filed::Returned(
             f.origin.clone(),
             format!("{} is not a userid", mail.to),
@@ -210,7 +212,8 @@ pub fn file_one(server: &Server, spl: &SplClient, f: &SplFile) -> Result<Filed, 
             Ok(_) => Ok(Filed::Transferred(dest)),
             // Not in the directory: back to where it came from.
             Err(_) => {
-                spl.transfer(f.file_id, &f.origin).map_err(|e| e.to_string())?;
+                spl.transfer(f.file_id, &f.origin)
+                    .map_err(|e| e.to_string())?;
                 Ok(Filed::Returned(
                     f.origin.clone(),
                     format!("{to} is not in the directory"),
@@ -291,7 +294,10 @@ mod tests {
         let mut card = b"Subject: y".to_vec();
         card.resize(80, b' ');
         let m = decode(&spl("MAINT"), &[card, vec![b' '; 80], b"text".to_vec()]).unwrap();
-        assert_eq!((m.to.as_str(), &m.data[..]), ("MAINT", &b"Subject: y\r\n\r\ntext\r\n"[..]));
+        assert_eq!(
+            (m.to.as_str(), &m.data[..]),
+            ("MAINT", &b"Subject: y\r\n\r\ntext\r\n"[..])
+        );
         assert!(decode(&spl(""), &[b"x".to_vec()]).is_err());
         assert!(decode(&spl("A"), &[vec![b' '; 80]]).is_err());
         let mut cut = deck.clone();

@@ -5,13 +5,12 @@ pub mod admin;
 pub mod config;
 pub mod guest;
 pub mod intake;
-pub mod query;
 pub mod mime;
 pub mod proto;
+pub mod query;
 pub mod search;
 pub mod server;
 pub mod session;
 pub mod store;
-pub mod tls;
 
 pub use guest::register;

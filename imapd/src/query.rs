@@ -23,7 +23,11 @@ pub const USER_DATA: &str = "IMAPQRY";
 pub fn answer(server: &Server, question: &[u8]) -> Vec<u8> {
     let q = String::from_utf8_lossy(question);
     let mut w = q.split_whitespace();
-    match (w.next().map(str::to_ascii_uppercase).as_deref(), w.next(), w.next()) {
+    match (
+        w.next().map(str::to_ascii_uppercase).as_deref(),
+        w.next(),
+        w.next(),
+    ) {
         (Some("ENROLLED"), Some(u), None) => match UserId::parse(u) {
             Ok(u) if server.store.is_enrolled(&u) => b"YES".to_vec(),
             Ok(_) => b"NO".to_vec(),

@@ -152,7 +152,13 @@ struct Ran {
 }
 
 /// Runs `command` with `sh -c` in `cwd`, standard error merged into standard output in order.
-fn run_shell(command: &str, cwd: &Path, bin_dir: &Path, system: &Path, env: &[(String, String)]) -> Ran {
+fn run_shell(
+    command: &str,
+    cwd: &Path,
+    bin_dir: &Path,
+    system: &Path,
+    env: &[(String, String)],
+) -> Ran {
     let path = match std::env::var_os("PATH") {
         Some(p) => {
             let mut dirs = vec![bin_dir.to_path_buf()];

@@ -15,6 +15,7 @@ pub mod sfs;
 pub mod system;
 pub mod tcp;
 pub mod terminal;
+pub mod tls;
 
 pub use cp::{CpResponse, messages::CpMsg};
 pub use machine::{Guest, Interrupt, Registry};

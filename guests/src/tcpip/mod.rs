@@ -28,7 +28,7 @@ pub fn register(reg: &mut Registry) {
 }
 
 /// The servers a new system's profile autologs.
-pub const DEFAULT_AUTOLOG: &[&str] = &["IMAP"];
+pub const DEFAULT_AUTOLOG: &[&str] = &["IMAP", "SMTP"];
 
 /// The stack machine.
 #[derive(Debug)]

@@ -21,16 +21,27 @@ impl std::fmt::Display for AdminMsg {
 }
 
 fn i(num: u16, text: impl Into<String>) -> AdminMsg {
-    AdminMsg { num, sev: 'I', text: text.into() }
+    AdminMsg {
+        num,
+        sev: 'I',
+        text: text.into(),
+    }
 }
 
 fn e(num: u16, text: impl Into<String>) -> AdminMsg {
-    AdminMsg { num, sev: 'E', text: text.into() }
+    AdminMsg {
+        num,
+        sev: 'E',
+        text: text.into(),
+    }
 }
 
 /// DTCIMA0001I
 pub fn enrolled(user: &str, blocks: u64) -> AdminMsg {
-    i(1, format!("User {user} enrolled with {blocks} blocks; folders INBOX Sent Drafts Trash Junk"))
+    i(
+        1,
+        format!("User {user} enrolled with {blocks} blocks; folders INBOX Sent Drafts Trash Junk"),
+    )
 }
 /// DTCIMA0002I
 pub fn deleted(user: &str) -> AdminMsg {
@@ -46,7 +57,10 @@ pub fn connections(n: usize) -> AdminMsg {
 }
 /// DTCIMA0005I
 pub fn user_status(user: &str, blocks: u64, used: u64, sessions: usize) -> AdminMsg {
-    i(5, format!("User {user} enrolled; {used} of {blocks} blocks used; {sessions} sessions"))
+    i(
+        5,
+        format!("User {user} enrolled; {used} of {blocks} blocks used; {sessions} sessions"),
+    )
 }
 /// DTCIMA0006I
 pub fn trace(on: bool) -> AdminMsg {
@@ -58,7 +72,10 @@ pub fn shutting_down(by: &str) -> AdminMsg {
 }
 /// DTCIMA0008I
 pub fn help() -> AdminMsg {
-    i(8, "Commands: ENROLL userid [blocks], DELETE userid, QUERY USERS|CONNECTIONS|userid, TRACE ON|OFF, SHUTDOWN, HELP")
+    i(
+        8,
+        "Commands: ENROLL userid [blocks], DELETE userid, QUERY USERS|CONNECTIONS|userid, TRACE ON|OFF, SHUTDOWN, HELP",
+    )
 }
 /// DTCIMA0009I
 pub fn modified(user: &str, blocks: u64) -> AdminMsg {
@@ -66,7 +83,10 @@ pub fn modified(user: &str, blocks: u64) -> AdminMsg {
 }
 /// DTCIMA0101E
 pub fn unknown_command(cmd: &str) -> AdminMsg {
-    e(101, format!("Unknown command {cmd}; SMSG IMAP HELP lists the commands"))
+    e(
+        101,
+        format!("Unknown command {cmd}; SMSG IMAP HELP lists the commands"),
+    )
 }
 /// DTCIMA0102E
 pub fn not_in_directory(user: &str) -> AdminMsg {
@@ -82,7 +102,10 @@ pub fn not_enrolled(user: &str) -> AdminMsg {
 }
 /// DTCIMA0105E
 pub fn not_authorized(user: &str) -> AdminMsg {
-    e(105, format!("{user} is not authorized to administer the IMAP server"))
+    e(
+        105,
+        format!("{user} is not authorized to administer the IMAP server"),
+    )
 }
 /// DTCIMA0106E
 pub fn invalid_operand(what: &str) -> AdminMsg {

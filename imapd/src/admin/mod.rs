@@ -43,7 +43,12 @@ fn store_err(user: &str, e: StoreError) -> m::AdminMsg {
 }
 
 /// Handles one request. `in_directory` tells whether a userid is in the CP directory.
-pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dyn Fn(&UserId) -> bool) -> Answer {
+pub fn handle(
+    server: &Arc<Server>,
+    from: &UserId,
+    text: &str,
+    in_directory: &dyn Fn(&UserId) -> bool,
+) -> Answer {
     if !server.cfg.admins.contains(from) {
         server.log(&format!(
             "DTCIMA0210W Administrator request from {from} refused: {}",
@@ -61,7 +66,9 @@ pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dy
     };
     let verb = verb.to_ascii_uppercase();
     let user_op = |i: usize| -> Result<UserId, m::AdminMsg> {
-        let t = ops.get(i).ok_or_else(|| m::invalid_operand("userid missing"))?;
+        let t = ops
+            .get(i)
+            .ok_or_else(|| m::invalid_operand("userid missing"))?;
         let u = UserId::parse(t).map_err(|_| m::invalid_operand(t))?;
         if !in_directory(&u) {
             return Err(m::not_in_directory(u.as_str()));
@@ -123,19 +130,34 @@ pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dy
             Err(e) => one(store_err(u.as_str(), e.into())),
         }
     } else if abbrev(&verb, "QUERY", 1) {
-        let what = ops.first().map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let what = ops
+            .first()
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
         if what.is_empty() {
-            return one(m::invalid_operand("QUERY needs USERS, CONNECTIONS or a userid"));
+            return one(m::invalid_operand(
+                "QUERY needs USERS, CONNECTIONS or a userid",
+            ));
         }
         if abbrev(&what, "USERS", 4) {
             match store.enrolled() {
                 Ok(list) => {
                     let mut lines: Vec<String> = list
                         .iter()
-                        .map(|l| format!("  {:<8} {:>10} blocks {:>10} used", l.user.as_str(), l.limit, l.used))
+                        .map(|l| {
+                            format!(
+                                "  {:<8} {:>10} blocks {:>10} used",
+                                l.user.as_str(),
+                                l.limit,
+                                l.used
+                            )
+                        })
                         .collect();
                     lines.push(m::users(list.len()).to_string());
-                    Answer { lines, shutdown: false }
+                    Answer {
+                        lines,
+                        shutdown: false,
+                    }
                 }
                 Err(e) => one(store_err("", e)),
             }
@@ -155,7 +177,10 @@ pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dy
                 })
                 .collect();
             lines.push(m::connections(sessions.len()).to_string());
-            Answer { lines, shutdown: false }
+            Answer {
+                lines,
+                shutdown: false,
+            }
         } else {
             let u = match UserId::parse(&what) {
                 Ok(u) => u,
@@ -164,7 +189,11 @@ pub fn handle(server: &Arc<Server>, from: &UserId, text: &str, in_directory: &dy
             if !store.is_enrolled(&u) {
                 return one(m::not_enrolled(u.as_str()));
             }
-            let n = server.sessions().iter().filter(|s| s.user.as_ref() == Some(&u)).count();
+            let n = server
+                .sessions()
+                .iter()
+                .filter(|s| s.user.as_ref() == Some(&u))
+                .count();
             match store.limits(&u) {
                 Ok(l) => one(m::user_status(u.as_str(), l.limit, l.used, n)),
                 Err(e) => one(store_err(u.as_str(), e)),

@@ -35,10 +35,15 @@ pub fn binary_to_base64(raw: &[u8]) -> Option<Vec<u8>> {
             continue;
         }
         let fields = headers::fields(raw, part.header_range());
-        match fields.iter().find(|f| f.is(raw, "content-transfer-encoding")) {
+        match fields
+            .iter()
+            .find(|f| f.is(raw, "content-transfer-encoding"))
+        {
             Some(f) => edits.push((f.whole.clone(), CTE.to_vec())),
             None => {
-                let at = fields.last().map_or(part.header_range().start, |f| f.whole.end);
+                let at = fields
+                    .last()
+                    .map_or(part.header_range().start, |f| f.whole.end);
                 edits.push((at..at, CTE.to_vec()));
             }
         }

@@ -74,7 +74,9 @@ impl HeaderCache {
         self.map.insert(uid, h);
         self.order.push_back(uid);
         while self.bytes > HEADER_CACHE_BYTES {
-            let Some(old) = self.order.pop_front() else { break };
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
             if let Some(x) = self.map.remove(&old) {
                 self.bytes -= x.len();
             }
@@ -235,7 +237,11 @@ impl FolderState {
     }
 
     /// Bits for keyword names, adding new keywords (and their `K` records to `recs`).
-    fn keyword_bits(&mut self, names: &[String], recs: &mut Vec<Vec<u8>>) -> Result<u64, StoreError> {
+    fn keyword_bits(
+        &mut self,
+        names: &[String],
+        recs: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
         let mut bits = 0u64;
         for n in names {
             let i = match self.keyword(n) {
@@ -317,20 +323,27 @@ fn records(recs: Vec<Vec<u8>>) -> Content {
 }
 
 fn chunks<T: Copy>(v: &[T], f: impl Fn(Vec<T>) -> IdxRec) -> Vec<Vec<u8>> {
-    v.chunks(PER_RECORD).map(|c| f(c.to_vec()).encode()).collect()
+    v.chunks(PER_RECORD)
+        .map(|c| f(c.to_vec()).encode())
+        .collect()
 }
 
 impl Folder {
     /// Reads a folder's index.
-    pub fn load(sfs: &SfsClient, owner: &UserId, id: u32, dir: DirPath) -> Result<Folder, StoreError> {
-        let (info, content) = sfs
-            .read_file(&dir, INDEX_FILE.0, INDEX_FILE.1)
-            .map_err(|e| match e {
-                DmsError::FileNotFound(_) | DmsError::DirNotFound(_) => {
-                    StoreError::Corrupt(format!("folder {} of {owner} has no index", dir.display()))
-                }
-                other => other.into(),
-            })?;
+    pub fn load(
+        sfs: &SfsClient,
+        owner: &UserId,
+        id: u32,
+        dir: DirPath,
+    ) -> Result<Folder, StoreError> {
+        let (info, content) =
+            sfs.read_file(&dir, INDEX_FILE.0, INDEX_FILE.1)
+                .map_err(|e| match e {
+                    DmsError::FileNotFound(_) | DmsError::DirNotFound(_) => StoreError::Corrupt(
+                        format!("folder {} of {owner} has no index", dir.display()),
+                    ),
+                    other => other.into(),
+                })?;
         let Content::Records { records: recs, .. } = content else {
             return Err(StoreError::Corrupt(format!(
                 "index of {} is not a record file",
@@ -349,7 +362,12 @@ impl Folder {
         }
         let l = index::replay(&recs)
             .map_err(|b| StoreError::Corrupt(format!("index of {}: {}", dir.display(), b.0)))?;
-        let sources = l.msgs.iter().filter(|m| m.source != 0).map(|m| m.source).collect();
+        let sources = l
+            .msgs
+            .iter()
+            .filter(|m| m.source != 0)
+            .map(|m| m.source)
+            .collect();
         let st = FolderState {
             uidvalidity: l.uidvalidity,
             uidnext: l.uidnext,
@@ -427,7 +445,9 @@ impl Folder {
     pub fn read(&self, sfs: &SfsClient, uid: u32) -> Result<Option<Vec<u8>>, StoreError> {
         match sfs.read_file(&self.dir, &msg_name(uid), MSG_TYPE) {
             Ok((_, Content::Stream(b))) => Ok(Some(b)),
-            Ok(_) => Err(StoreError::Corrupt(format!("message {uid} is not a stream file"))),
+            Ok(_) => Err(StoreError::Corrupt(format!(
+                "message {uid} is not a stream file"
+            ))),
             Err(DmsError::FileNotFound(_)) | Err(DmsError::DirNotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -435,7 +455,11 @@ impl Folder {
 
     /// A message's header block (kept in a cache: SEARCH on header fields and ENVELOPE or
     /// header FETCHes need nothing else); `None` if the message is gone.
-    pub fn header(&self, sfs: &SfsClient, uid: u32) -> Result<Option<std::sync::Arc<[u8]>>, StoreError> {
+    pub fn header(
+        &self,
+        sfs: &SfsClient,
+        uid: u32,
+    ) -> Result<Option<std::sync::Arc<[u8]>>, StoreError> {
         if let Some(h) = self
             .headers
             .lock()
@@ -481,7 +505,9 @@ impl Folder {
             return Err(StoreError::Gone);
         }
         if (st.uidnext as u64) + metas.len() as u64 >= u32::MAX as u64 {
-            return Err(StoreError::Limit("[LIMIT] This mailbox has used up its UIDs".into()));
+            return Err(StoreError::Limit(
+                "[LIMIT] This mailbox has used up its UIDs".into(),
+            ));
         }
         let saved_keywords = st.keywords.clone();
         let first = st.uidnext;
@@ -615,7 +641,11 @@ impl Folder {
                 after: before,
             });
         }
-        recs.extend(changes.chunks(PER_RECORD).map(|c| IdxRec::Flags(c.to_vec()).encode()));
+        recs.extend(
+            changes
+                .chunks(PER_RECORD)
+                .map(|c| IdxRec::Flags(c.to_vec()).encode()),
+        );
         if let Err(e) = self.commit_locked(sfs, &mut st, recs, |_, _, _| Ok(())) {
             st.keywords = saved_keywords;
             return Err(e);
@@ -663,7 +693,12 @@ impl Folder {
         Ok(gone)
     }
 
-    fn remove_locked(&self, sfs: &SfsClient, st: &mut FolderState, gone: &[u32]) -> Result<(), StoreError> {
+    fn remove_locked(
+        &self,
+        sfs: &SfsClient,
+        st: &mut FolderState,
+        gone: &[u32],
+    ) -> Result<(), StoreError> {
         let recs = chunks(gone, IdxRec::Expunge);
         let dir = self.dir.clone();
         self.commit_locked(sfs, st, recs, |pool, who, t| {
@@ -782,11 +817,19 @@ impl Folder {
             drecs.push(IdxRec::Add(n.rec()).encode());
             added.push(n);
         }
-        let pairs: Vec<(u32, u32)> = picked.iter().zip(&added).map(|(a, b)| (a.uid, b.uid)).collect();
+        let pairs: Vec<(u32, u32)> = picked
+            .iter()
+            .zip(&added)
+            .map(|(a, b)| (a.uid, b.uid))
+            .collect();
         let gone: Vec<u32> = picked.iter().map(|m| m.uid).collect();
         let (src_dir, dst_dir) = (&self.dir, &target.dir);
         let n_drecs = drecs.len() as u64;
-        let srecs = if mv { chunks(&gone, IdxRec::Expunge) } else { Vec::new() };
+        let srecs = if mv {
+            chunks(&gone, IdxRec::Expunge)
+        } else {
+            Vec::new()
+        };
         let n_srecs = srecs.len() as u64;
         let unit = sfs.work_nowait(|pool, who, t| {
             for (a, b) in &pairs {
@@ -864,7 +907,9 @@ impl Folder {
         let n = recs.len() as u64;
         let data = sfs.stage(&records(recs))?;
         let dir = self.dir.clone();
-        sfs.work(|pool, who, t| pool.put_in(t, who, &dir, INDEX_FILE.0, INDEX_FILE.1, data, false))?;
+        sfs.work(|pool, who, t| {
+            pool.put_in(t, who, &dir, INDEX_FILE.0, INDEX_FILE.1, data, false)
+        })?;
         st.records = n;
         Ok(())
     }

@@ -156,7 +156,11 @@ impl FolderList {
             b'R' => {
                 let id = f.u32()?;
                 let name = f.str()?;
-                let old = self.folders.iter().find(|(_, e)| e.id == id).map(|(n, _)| n.clone());
+                let old = self
+                    .folders
+                    .iter()
+                    .find(|(_, e)| e.id == id)
+                    .map(|(n, _)| n.clone());
                 if let Some(old) = old
                     && let Some(mut e) = self.folders.remove(&old)
                 {

@@ -196,7 +196,9 @@ pub fn replay(records: &[Vec<u8>]) -> Result<Loaded, Bad> {
         .ok_or_else(|| Bad("the index is empty".into()))?;
     let v = version_of(h)?;
     if v != VERSION {
-        return Err(Bad(format!("index version {v} is not supported by this server")));
+        return Err(Bad(format!(
+            "index version {v} is not supported by this server"
+        )));
     }
     let mut f = Fields::new(h);
     f.bytes(10)?;

@@ -46,7 +46,9 @@ pub fn normalise(name: &str) -> Result<String, String> {
         if *c == "." || *c == ".." {
             return Err(format!("'{c}' is not allowed as a mailbox name level"));
         }
-        if c.chars().any(|ch| ch.is_control() || ch == '%' || ch == '*') {
+        if c.chars()
+            .any(|ch| ch.is_control() || ch == '%' || ch == '*')
+        {
             return Err("mailbox names may not contain controls, % or *".into());
         }
     }
@@ -84,7 +86,18 @@ mod tests {
         assert_eq!(normalise("Inbox/Sub").unwrap(), "INBOX/Sub");
         assert_eq!(normalise("Work/").unwrap(), "Work");
         assert_eq!(normalise("Entwürfe").unwrap(), "Entwürfe");
-        for bad in ["", "/", "/etc", "../MAINT", "a/../b", "a//b", "~MAINT/INBOX", "#shared", "a*b", "a\x01"] {
+        for bad in [
+            "",
+            "/",
+            "/etc",
+            "../MAINT",
+            "a/../b",
+            "a//b",
+            "~MAINT/INBOX",
+            "#shared",
+            "a*b",
+            "a\x01",
+        ] {
             assert!(normalise(bad).is_err(), "{bad:?} accepted");
         }
         assert!(is_within("a/b", "a") && is_within("a", "a") && !is_within("ab", "a"));

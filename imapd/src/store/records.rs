@@ -146,7 +146,13 @@ mod tests {
 
     #[test]
     fn round_trip_and_truncation() {
-        let r = Rec::kind(b'A').u32(7).u64(1 << 40).i64(-5).str("Sent").u8(3).done();
+        let r = Rec::kind(b'A')
+            .u32(7)
+            .u64(1 << 40)
+            .i64(-5)
+            .str("Sent")
+            .u8(3)
+            .done();
         let mut f = Fields::new(&r);
         assert_eq!(f.u8().unwrap(), b'A');
         assert_eq!(f.u32().unwrap(), 7);

@@ -131,17 +131,19 @@ impl Mailstore {
             return Ok(u.clone());
         }
         let top = DirPath::top(user.clone());
-        let (_, content) = self
-            .sfs
-            .read_file(&top, LIST_FILE.0, LIST_FILE.1)
-            .map_err(|e| match e {
-                DmsError::FileNotFound(_) | DmsError::NotEnrolled { .. } | DmsError::DirNotFound(_) => {
-                    StoreError::NotEnrolled(user.to_string())
-                }
-                other => other.into(),
-            })?;
+        let (_, content) =
+            self.sfs
+                .read_file(&top, LIST_FILE.0, LIST_FILE.1)
+                .map_err(|e| match e {
+                    DmsError::FileNotFound(_)
+                    | DmsError::NotEnrolled { .. }
+                    | DmsError::DirNotFound(_) => StoreError::NotEnrolled(user.to_string()),
+                    other => other.into(),
+                })?;
         let Content::Records { records: recs, .. } = content else {
-            return Err(StoreError::Corrupt(format!("folder list of {user} is not a record file")));
+            return Err(StoreError::Corrupt(format!(
+                "folder list of {user} is not a record file"
+            )));
         };
         let list = FolderList::decode(&recs)
             .map_err(|b| StoreError::Corrupt(format!("folder list of {user}: {}", b.0)))?;
@@ -265,9 +267,11 @@ impl UserStore {
         };
         let dir = self.top.child(&dir_name(e.id));
         let uv = e.uidvalidity;
-        self.commit_list(&mut list, vec![FolderList::rec_create(&e)], |pool, who, t| {
-            Folder::create_in(pool, who, t, &dir, uv)
-        })
+        self.commit_list(
+            &mut list,
+            vec![FolderList::rec_create(&e)],
+            |pool, who, t| Folder::create_in(pool, who, t, &dir, uv),
+        )
     }
 
     /// DELETE: the folder and its messages (INBOX cannot be deleted). Its children stay.
@@ -285,12 +289,16 @@ impl UserStore {
         let open = lock(&self.open).get(&e.id).cloned();
         // Hold the folder still while it goes, so no append lands in a directory being erased.
         let guard = open.as_ref().map(|f| f.lock());
-        self.commit_list(&mut list, vec![FolderList::rec_delete(e.id)], |pool, who, t| {
-            for f in &files {
-                pool.erase_in(t, who, &dir, &f.fname, &f.ftype)?;
-            }
-            pool.erase_dir_in(t, who, &dir)
-        })?;
+        self.commit_list(
+            &mut list,
+            vec![FolderList::rec_delete(e.id)],
+            |pool, who, t| {
+                for f in &files {
+                    pool.erase_in(t, who, &dir, &f.fname, &f.ftype)?;
+                }
+                pool.erase_dir_in(t, who, &dir)
+            },
+        )?;
         drop(guard);
         if let Some(f) = lock(&self.open).remove(&e.id) {
             f.mark_deleted();
@@ -305,7 +313,9 @@ impl UserStore {
             return Err(StoreError::Exists(to.to_string()));
         }
         if names::is_within(to, from) {
-            return Err(StoreError::Refused("Cannot rename a mailbox into itself".into()));
+            return Err(StoreError::Refused(
+                "Cannot rename a mailbox into itself".into(),
+            ));
         }
         if from == "INBOX" {
             self.create(to, 0)?;
@@ -343,6 +353,10 @@ impl UserStore {
         if list.subscribed.contains(name) == on {
             return Ok(());
         }
-        self.commit_list(&mut list, vec![FolderList::rec_subscribe(name, on)], |_, _, _| Ok(()))
+        self.commit_list(
+            &mut list,
+            vec![FolderList::rec_subscribe(name, on)],
+            |_, _, _| Ok(()),
+        )
     }
 }

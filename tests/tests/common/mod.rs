@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod imapline;
 
 use std::{
     collections::HashMap,
@@ -56,8 +57,8 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Writes PROFILE TCPIP and IMAP CONFIG with free ports into a (new) system folder, as a site
-/// would before its first IPL; first IPL keeps them and creates the rest.
+/// Writes PROFILE TCPIP, IMAP CONFIG and SMTP CONFIG with free ports into a (new) system folder,
+/// as a site would before its first IPL; first IPL keeps them and creates the rest.
 pub fn write_network_config(dir: &Path) -> Ports {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -65,15 +66,22 @@ pub fn write_network_config(dir: &Path) -> Ports {
         .mode(0o700)
         .create(dir)
         .unwrap();
+    // Three different free ports, in the order of the default profile's (SMTP 1025, IMAP 1143,
+    // IMAP over TLS 1993), so that NETSTAT lists the listeners in the documented order.
+    let mut p = [free_port(), free_port(), free_port()];
+    while p[0] == p[1] || p[1] == p[2] || p[0] == p[2] {
+        p = [free_port(), free_port(), free_port()];
+    }
+    p.sort_unstable();
     let ports = Ports {
-        smtp: free_port(),
-        imap: free_port(),
-        imaps: free_port(),
+        smtp: p[0],
+        imap: p[1],
+        imaps: p[2],
     };
     std::fs::write(
         dir.join("PROFILE TCPIP"),
         format!(
-            "; written by a test\nAUTOLOG\n  IMAP 0\nENDAUTOLOG\nMAXRESTART 5\nHOME\n  127.0.0.1 LOOPBACK\nPORT\n  {} TCP SMTP\n  {} TCP IMAP\n  {} TCP IMAP\nRESTRICTLOWPORTS\n",
+            "; written by a test\nAUTOLOG\n  IMAP 0\n  SMTP 0\nENDAUTOLOG\nMAXRESTART 5\nHOME\n  127.0.0.1 LOOPBACK\nPORT\n  {} TCP SMTP\n  {} TCP IMAP\n  {} TCP IMAP\nRESTRICTLOWPORTS\n",
             ports.smtp, ports.imap, ports.imaps
         ),
     )
@@ -84,6 +92,11 @@ pub fn write_network_config(dir: &Path) -> Ports {
             "/* written by a test */\nMAILSTORE MAILPOOL\nPORT {}\nTLSPORT {}\nADMIN MAINT IMAPADM\nLOGINDELAY 0\n",
             ports.imap, ports.imaps
         ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("SMTP CONFIG"),
+        format!("/* written by a test */\nPORT {}\n", ports.smtp),
     )
     .unwrap();
     ports

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bench;
 pub mod bench_imap;
 pub mod bench_sfs;
+pub mod bench_smtp;
 pub mod console;
 pub mod cp;
 pub mod ipl;

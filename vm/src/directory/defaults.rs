@@ -88,10 +88,12 @@ USER TCPIP AUTOONLY 64M 256M ABG
  IUCV ANY
  OPTION MAXCONN 4000
 *
-* The SMTP server.
+* The SMTP server: reads batch SMTP and its relay queue from its
+* reader through *SPL, and asks IMAP over IUCV who is enrolled.
 USER SMTP AUTOONLY 64M 256M G
  INCLUDE IBMDFLT
  IPL SMTP
+ IUCV *SPL
  IUCV ANY
  XAUTOLOG TCPIP
 *

@@ -235,7 +235,15 @@ fn punch(
 }
 
 /// SMSG as `user` to `to`, answering with the replies `to` sends back to `user`.
-fn smsg(sys: &Arc<System>, user: &str, to: &str, text: &str, wait_ms: u64, quiet_ms: u64, out: &Out) {
+fn smsg(
+    sys: &Arc<System>,
+    user: &str,
+    to: &str,
+    text: &str,
+    wait_ms: u64,
+    quiet_ms: u64,
+    out: &Out,
+) {
     let vm = match machine(sys, user) {
         Ok(vm) => vm,
         Err(m) => return refuse(out, m),
@@ -261,7 +269,11 @@ fn smsg(sys: &Arc<System>, user: &str, to: &str, text: &str, wait_ms: u64, quiet
         if left.is_zero() {
             break;
         }
-        let wait = if lines.is_empty() { left } else { quiet.min(left) };
+        let wait = if lines.is_empty() {
+            left
+        } else {
+            quiet.min(left)
+        };
         match tap.rx.recv_timeout(wait) {
             Ok((from, t)) if from == target => lines.push(t),
             Ok(_) => {}

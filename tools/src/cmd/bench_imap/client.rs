@@ -630,6 +630,15 @@ impl Client {
         }
     }
 
+    /// While idling: the next untagged response line the server sends (`* 5 EXISTS`…).
+    pub async fn idle_update(&mut self) -> anyhow::Result<String> {
+        if self.idle_tag.is_none() {
+            bail!("not idling");
+        }
+        self.read_response().await?;
+        Ok(lossy(&self.line).trim_end().to_string())
+    }
+
     /// Ends IDLE with DONE and waits for its tagged completion.
     pub async fn idle_done(&mut self) -> anyhow::Result<()> {
         let Some(tag) = self.idle_tag.take() else {

@@ -9,10 +9,12 @@ mod execio;
 mod grant;
 mod listfile;
 mod netstat;
+mod note;
 mod punch;
 mod query;
 mod readcard;
 mod receive;
+mod sendfile;
 mod sfsdir;
 mod typ;
 
@@ -38,12 +40,14 @@ static TABLE: &[(&str, usize, Run)] = &[
     ("LISTFILE", 5, listfile::run),
     ("MODIFY", 6, enroll::modify),
     ("NETSTAT", 7, netstat::run),
+    ("NOTE", 4, note::run),
     ("PUNCH", 2, punch::run),
     ("READCARD", 4, readcard::run),
     ("RECEIVE", 7, receive::run),
     ("RELEASE", 3, access::release),
     ("RENAME", 6, sfsdir::rename),
     ("REVOKE", 6, grant::revoke),
+    ("SENDFILE", 5, sendfile::run),
     ("TYPE", 1, typ::run),
 ];
 

@@ -1,8 +1,12 @@
-//! `RECEIVE [spoolid|*] [fn ft [fm]] [(REPLACE]`: takes a reader file onto a disk. A PUNCH deck's
-//! `:READ` header card names the file; otherwise the spool file's name and type do, or failing
-//! those the origin userid and the spoolid.
+//! `RECEIVE [spoolid|*] [fn ft [fm]] [(REPLACE]`: takes a reader file onto a disk.
+//!
+//! A NETDATA file (SENDFILE, NOTE, mail spooled by SMTP) is decoded: its records are the file's
+//! records, its name (`fn ft`, from INMDSNAM) names the file and its origin user and node are
+//! shown. Any other file is taken card by card: a PUNCH deck's `:READ` header card names the
+//! file; otherwise the spool file's name and type do, or failing those the origin userid and the
+//! spoolid. A file named on the command line takes that name in every case.
 
-use spool::cards::ReadCard;
+use spool::{cards::ReadCard, netdata};
 
 use super::{file_arg, options, store};
 use crate::{
@@ -82,21 +86,47 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
         ));
         return 28;
     }
-    let header = records.first().and_then(|r| ReadCard::parse(r));
+    // NETDATA: the records, the name and the origin are the transmitted file's.
+    let mut sender = (file.origin.to_string(), env.vm.system_name().to_string());
+    let mut sent_name = None;
+    if netdata::is_netdata(&records) {
+        match netdata::decode(&records) {
+            Ok(t) => {
+                records = t.records;
+                sent_name = netdata_name(&t.header.name);
+                if !t.header.from_user.is_empty() {
+                    sender.0 = t.header.from_user.clone();
+                }
+                if !t.header.from_node.is_empty() {
+                    sender.1 = t.header.from_node.clone();
+                }
+            }
+            Err(e) => {
+                let _ = env.vm.close_reader(true);
+                env.say(&format!(
+                    "DMSRCV135E File {:04} is not a valid NETDATA file: {e}",
+                    file.spoolid
+                ));
+                return 32;
+            }
+        }
+    }
+    let header = if sent_name.is_none() {
+        records.first().and_then(|r| ReadCard::parse(r))
+    } else {
+        None
+    };
     if header.is_some() {
         records.remove(0);
     }
+    let header = header.map(|h| (h.fname, h.ftype)).or(sent_name);
     let (fname, ftype, letter) = match (&explicit, &header) {
         (Some(a), _) => (
             a.fname.clone(),
             a.ftype.clone(),
             a.mode.map_or('A', |m| m.letter),
         ),
-        (None, Some(h)) => (
-            h.fname.to_ascii_uppercase(),
-            h.ftype.to_ascii_uppercase(),
-            'A',
-        ),
+        (None, Some((f, t))) => (f.to_ascii_uppercase(), t.to_ascii_uppercase(), 'A'),
         (None, None) if !file.attrs.fname.is_empty() && !file.attrs.ftype.is_empty() => (
             file.attrs.fname.to_ascii_uppercase(),
             file.attrs.ftype.to_ascii_uppercase(),
@@ -112,8 +142,7 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
     env.say(&format!("DMSRDC738I Record length is {lrecl} bytes"));
     env.say(&format!(
         "File {fname} {ftype} {letter}1 received from {} at {}",
-        file.origin,
-        env.vm.system_name()
+        sender.0, sender.1
     ));
     match env.vm.close_reader(false) {
         Ok(()) => 0,
@@ -122,4 +151,13 @@ pub fn run(env: &mut CmsEnv<'_>, c: &mut Cursor<'_>) -> i32 {
             m.rc()
         }
     }
+}
+
+/// The CMS file id in a NETDATA file's name (`fn ft`), if it is a valid one.
+fn netdata_name(name: &str) -> Option<(String, String)> {
+    let mut w = name.split_whitespace();
+    let (f, t) = (w.next()?, w.next()?);
+    let f = crate::cms::fileid::fn_or_ft(f, "file name").ok()?;
+    let t = crate::cms::fileid::fn_or_ft(t, "file type").ok()?;
+    Some((f, t))
 }

@@ -1,5 +1,7 @@
-//! The server's TLS identity: the certificate and key IMAP CONFIG names, or a self-signed pair
-//! for `localhost` made on first start when they are missing (rustls with ring).
+//! A server guest's TLS identity: the certificate and key its configuration names (IMAP CONFIG,
+//! SMTP CONFIG), or a self-signed pair for `localhost` made on first start when they are missing
+//! (rustls with ring). It lives in CP's crate so that every guest crate can use it without
+//! depending on another guest's.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,7 +13,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 
 /// Where the PEM files are: relative paths are taken from the system folder.
 pub fn resolve(system: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { system.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        system.join(p)
+    }
 }
 
 /// Makes a self-signed certificate for localhost if neither file exists. Returns whether it
@@ -26,15 +32,17 @@ pub fn ensure(cert: &Path, key: &Path) -> anyhow::Result<bool> {
         ),
         _ => {}
     }
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .context("cannot generate a self-signed certificate")?;
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .context("cannot generate a self-signed certificate")?;
     for p in [cert, key] {
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
         }
     }
     write_private(key, ck.signing_key.serialize_pem().as_bytes())?;
-    std::fs::write(cert, ck.cert.pem()).with_context(|| format!("cannot write {}", cert.display()))?;
+    std::fs::write(cert, ck.cert.pem())
+        .with_context(|| format!("cannot write {}", cert.display()))?;
     Ok(true)
 }
 
@@ -53,6 +61,11 @@ fn write_private(p: &Path, data: &[u8]) -> anyhow::Result<()> {
     f.sync_all()?;
     std::fs::rename(&tmp, p)?;
     Ok(())
+}
+
+/// A TLS acceptor for tokio streams (STARTTLS or implicit TLS) with the certificate and key.
+pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    Ok(tokio_rustls::TlsAcceptor::from(server_config(cert, key)?))
 }
 
 /// The rustls configuration for the certificate and key.
@@ -87,7 +100,10 @@ mod tests {
         assert!(ensure(&c, &k).unwrap());
         assert!(!ensure(&c, &k).unwrap());
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&k).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&k).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         server_config(&c, &k).unwrap();
         std::fs::remove_file(&k).unwrap();
         assert!(ensure(&c, &k).is_err());
