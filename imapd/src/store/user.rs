@@ -204,8 +204,13 @@ impl UserStore {
         self.folder_by_id(e.id)
     }
 
+    /// The open folder, loading it on first use. The load happens under the open-folder map's
+    /// lock so that a folder has one instance: two loads racing would each read the index, and
+    /// the loser's compaction (a rewrite of the index from what it read) could drop records
+    /// the winner appended meanwhile.
     fn folder_by_id(&self, id: u32) -> Result<Arc<Folder>, StoreError> {
-        if let Some(f) = lock(&self.open).get(&id) {
+        let mut g = lock(&self.open);
+        if let Some(f) = g.get(&id) {
             return Ok(f.clone());
         }
         let f = Arc::new(Folder::load(
@@ -214,8 +219,8 @@ impl UserStore {
             id,
             self.top.child(&dir_name(id)),
         )?);
-        let mut g = lock(&self.open);
-        Ok(g.entry(id).or_insert(f).clone())
+        g.insert(id, f.clone());
+        Ok(f)
     }
 
     /// Writes list records (rewriting the list when it has grown) and applies them.
