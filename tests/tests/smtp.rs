@@ -311,3 +311,42 @@ fn an_idle_client_is_disconnected() {
     assert!(start.elapsed() >= std::time::Duration::from_secs(8));
     assert!(c.closed());
 }
+
+/// EHLO advertises the extensions the server has; IBM's QUEU, VERB and TICK answer over TCP too,
+/// and their syntax errors get 501.
+#[test]
+fn ehlo_extensions_and_the_ibm_commands() {
+    let t = TestSystem::ipl();
+    let (mut c, greeting) = Smtp::connect(t.ports.smtp);
+    assert!(greeting[0].starts_with("220 "), "{greeting:?}");
+    let ehlo = c.cmd("EHLO me.test");
+    for ext in [
+        "PIPELINING",
+        "SIZE 524288",
+        "8BITMIME",
+        "SMTPUTF8",
+        "ENHANCEDSTATUSCODES",
+        "STARTTLS",
+    ] {
+        assert!(
+            ehlo.iter().any(|l| l[4..].eq_ignore_ascii_case(ext)),
+            "{ext} missing: {ehlo:?}"
+        );
+    }
+    let queu = c.cmd("QUEU");
+    assert!(queu.iter().all(|l| l.starts_with("250")), "{queu:?}");
+    assert!(
+        queu.iter()
+            .any(|l| l.contains("Spool Queue: 0 mail being spooled to readers")),
+        "{queu:?}"
+    );
+    assert_eq!(c.cmd("QUEU SOON"), ["501 5.5.4 Syntax: QUEU [DATE]"]);
+    assert_eq!(c.cmd("VERB ON"), ["250 2.0.0 Verbose mode ON"]);
+    assert_eq!(c.cmd("VERB MAYBE"), ["501 5.5.4 Syntax: VERB ON|OFF"]);
+    assert_eq!(c.cmd("TICK 42"), ["250 2.0.0 TICK 42 OK"]);
+    assert_eq!(
+        c.cmd("TICK 1234567890"),
+        ["501 5.5.4 Syntax: TICK number (1 to 9 digits)"]
+    );
+    assert!(c.last("QUIT").starts_with("221"));
+}
