@@ -140,6 +140,8 @@ enum AdminCmd {
         /// The userid.
         user: String,
     },
+    /// The enrolled users with their space (QUERY USERS).
+    List,
     /// QUERY USERS, QUERY CONNECTIONS or QUERY userid.
     Query {
         /// USERS, CONNECTIONS or a userid.
@@ -171,6 +173,7 @@ impl AdminCmd {
                 None => format!("ENROLL {user}"),
             },
             AdminCmd::Delete { user } => format!("DELETE {user}"),
+            AdminCmd::List => "QUERY USERS".to_string(),
             AdminCmd::Query { what } => format!("QUERY {what}"),
             AdminCmd::Quota { user, blocks } => format!("QUOTA {user} {blocks}"),
             AdminCmd::Trace { setting } => format!("TRACE {setting}"),

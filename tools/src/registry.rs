@@ -13,9 +13,10 @@ pub fn registry() -> Registry {
 }
 
 /// The service machines first IPL puts in SYSTEM CONFIG's startup list: those whose programs this
-/// build has, in start order (the file pool server first).
+/// build has, in start order (the file pool server first; IMAPADM after TCPIP, which starts the
+/// IMAP server it drives).
 pub fn startup_users(r: &Registry) -> Vec<&'static str> {
-    [("VMSERVS", "SFS"), ("TCPIP", "TCPIP")]
+    [("VMSERVS", "SFS"), ("TCPIP", "TCPIP"), ("IMAPADM", "IMAPADM")]
         .into_iter()
         .filter(|(_, prog)| r.get(prog).is_some())
         .map(|(u, _)| u)

@@ -1,4 +1,4 @@
-//! `vmimap admin enroll|delete|query|quota|trace|shutdown … [--system DIR] [--as USERID]`: the
+//! `vmimap admin enroll|delete|list|query|quota|trace|shutdown … [--system DIR] [--as USERID]`: the
 //! IMAP server's administrator interface from the host. The request goes as `SMSG IMAP …` from
 //! an administrator (the first ADMIN of IMAP CONFIG unless `--as` says otherwise), and the
 //! server's `MSG` replies are printed. The exit status is 0 when the last reply is an `I`

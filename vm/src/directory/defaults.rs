@@ -108,10 +108,12 @@ USER IMAP AUTOONLY 64M 512M BG
  XAUTOLOG TCPIP
  OPTION MAXCONN 4000 DIAG88
 *
-* The IMAP administrator exit.
+* The IMAP administrator exit: requests by SMSG and from its reader
+* (through *SPL); its audit log is in VMSYSU (docs/imapadm.md).
 USER IMAPADM AUTOONLY 32M 64M G
  INCLUDE IBMDFLT
  IPL IMAPADM
+ IUCV *SPL
  IUCV ANY
  XAUTOLOG TCPIP
 *

@@ -286,4 +286,9 @@ impl VmHandle {
     pub fn directory_users(&self) -> Vec<UserId> {
         self.sys.directory().users.keys().cloned().collect()
     }
+
+    /// Another user's directory entry (a service machine's policy may depend on its classes).
+    pub fn directory_entry(&self, user: &UserId) -> Option<Arc<UserEntry>> {
+        self.sys.entry(user)
+    }
 }
