@@ -102,6 +102,41 @@ enum Command {
         #[command(subcommand)]
         what: SfsCmd,
     },
+    /// Load an mbox file or a Maildir into a user's folders (the system must be shut down).
+    Import {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// The enrolled user.
+        #[arg(long)]
+        user: String,
+        /// The folder (default INBOX; a Maildir's subfolders go below it, or beside INBOX).
+        #[arg(long)]
+        folder: Option<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// The mbox file or Maildir.
+        path: PathBuf,
+    },
+    /// Write a user's folder to a new mbox file or Maildir (the system must be shut down).
+    Export {
+        #[command(flatten)]
+        sys: SystemArg,
+        /// The enrolled user.
+        #[arg(long)]
+        user: String,
+        /// The folder.
+        #[arg(long)]
+        folder: String,
+        /// mbox (mboxrd) or maildir.
+        #[arg(long, value_enum)]
+        format: cmd::mailio::export::Format,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// The new mbox file or Maildir.
+        path: PathBuf,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -269,6 +304,38 @@ fn main() -> ExitCode {
         Command::Sfs {
             what: SfsCmd::Check { sys, pool },
         } => cmd::sfs::check(&sys.system, pool.as_deref()),
+        Command::Import {
+            sys,
+            user,
+            folder,
+            quiet,
+            path,
+        } => cmd::mailio::import::run(
+            &sys.system,
+            cmd::mailio::import::Opts {
+                user,
+                path,
+                folder,
+                quiet,
+            },
+        ),
+        Command::Export {
+            sys,
+            user,
+            folder,
+            format,
+            quiet,
+            path,
+        } => cmd::mailio::export::run(
+            &sys.system,
+            cmd::mailio::export::Opts {
+                user,
+                folder,
+                format,
+                path,
+                quiet,
+            },
+        ),
         Command::Bench {
             what:
                 BenchCmd::Spool {

@@ -8,6 +8,7 @@ pub mod bench_smtp;
 pub mod console;
 pub mod cp;
 pub mod ipl;
+pub mod mailio;
 pub mod punch;
 pub mod sfs;
 pub mod shutdown;
