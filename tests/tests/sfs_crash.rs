@@ -88,6 +88,7 @@ fn verify_offline(dir: &Path, acked: &[Arc<Mutex<Acked>>]) -> u64 {
         admins: vec![vm::UserId::parse("MAINT").unwrap()],
         connect: ConnectRule::Enrolled,
         default_blocks: 1,
+        enroll: Vec::new(),
     };
     let pool =
         Pool::open(&pool_dir, cfg, PoolOptions::default()).expect("pool opens after a crash");

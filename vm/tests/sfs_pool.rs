@@ -18,6 +18,7 @@ fn cfg(rule: ConnectRule) -> PoolConfig {
         admins: vec![u("MAINT")],
         connect: rule,
         default_blocks: 100,
+        enroll: Vec::new(),
     }
 }
 

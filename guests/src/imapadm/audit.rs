@@ -86,30 +86,37 @@ impl Audit {
                 .vm
                 .sfs_connect(self.file.dir.pool.as_str())
                 .map_err(|e| e.to_string())?;
-            let path = &self.file.dir.path;
-            for n in 1..=path.comps.len() {
-                let p = DirPath {
-                    owner: path.owner.clone(),
-                    comps: path.comps[..n].to_vec(),
-                };
-                if !c.dir_exists(&p).map_err(|e| e.to_string())? {
-                    c.create_dir(&p, Control::File).map_err(|e| e.to_string())?;
-                }
-            }
+            self.make_dirs(&c)?;
             *g = Some(c);
         }
         let c = g.as_ref().expect("connected above");
         f(c, &self.file.dir.path)
     }
 
-    /// Whether the log can be written now (connects, creates the directory if needed).
+    /// Creates the log's directory and its parents where missing.
+    fn make_dirs(&self, c: &SfsClient) -> Result<(), String> {
+        let path = &self.file.dir.path;
+        for n in 1..=path.comps.len() {
+            let p = DirPath {
+                owner: path.owner.clone(),
+                comps: path.comps[..n].to_vec(),
+            };
+            if !c.dir_exists(&p).map_err(|e| e.to_string())? {
+                c.create_dir(&p, Control::File).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the log can be written now (connects, and creates the directory if needed: a
+    /// file space deleted and enrolled again starts empty).
     pub fn check(&self) -> Result<(), String> {
         self.with(|c, p| {
-            if c.dir_exists(p).map_err(|e| e.to_string())? {
-                Ok(())
-            } else {
-                Err(format!("directory {} does not exist", self.file.dir))
+            if !c.dir_exists(p).map_err(|e| e.to_string())? {
+                self.make_dirs(c)
+                    .map_err(|e| format!("directory {}: {e}", self.file.dir))?;
             }
+            Ok(())
         })
     }
 

@@ -6,6 +6,7 @@
 //! stmt      = "ADMIN" 1*userid                     ; file pool administrators
 //!           / "CONNECT" ("ENROLLED" / "ADMIN")     ; who may connect (default ENROLLED)
 //!           / "DEFBLOCKS" decimal                   ; 4K blocks for ENROLL without BLOCKS
+//!           / "ENROLL" userid ["BLOCKS" decimal]    ; enrolled at server start if not yet
 //! ```
 //!
 //! `CONNECT ADMIN` is vmimap's statement for a pool only its administrators may reach: the mail
@@ -36,11 +37,13 @@ pub fn default_text(mailpool: &str) -> String {
 /* VMSERVS DMSPARMS: the file pools the SFS server VMSERVS serves.    */
 /**********************************************************************/
 
-/* The user pool: anyone enrolled (or granted authority) may connect. */
+/* The user pool: anyone enrolled (or granted authority) may connect; */
+/* IMAPADM is enrolled at first start for its audit log.              */
 FILEPOOLID VMSYSU
   ADMIN MAINT
   CONNECT ENROLLED
   DEFBLOCKS 2560
+  ENROLL IMAPADM BLOCKS 1024
 
 /* The mail store: only its administrator, the IMAP server, connects. */
 FILEPOOLID {mailpool}
@@ -71,6 +74,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PoolConfig>, FileError> {
                 admins: Vec::new(),
                 connect: ConnectRule::Enrolled,
                 default_blocks: 2560,
+                enroll: Vec::new(),
             });
         } else {
             let Some(p) = pools.last_mut() else {
@@ -104,6 +108,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<PoolConfig>, FileError> {
                         .filter(|b| *b > 0)
                         .ok_or_else(|| e(format!("invalid DEFBLOCKS {v}")))?;
                 }
+                "ENROLL" => {
+                    let id = c
+                        .next_token()
+                        .ok_or_else(|| e("ENROLL userid missing".into()))?;
+                    let user = UserId::parse(id).map_err(|x| e(format!("ENROLL: {x}")))?;
+                    let blocks = if c.keyword("BLOCKS", 6) {
+                        let v = c
+                            .next_token()
+                            .ok_or_else(|| e("ENROLL BLOCKS value missing".into()))?;
+                        Some(
+                            whole(v, decimal)
+                                .filter(|b| *b > 0)
+                                .ok_or_else(|| e(format!("invalid BLOCKS {v}")))?,
+                        )
+                    } else {
+                        None
+                    };
+                    if p.enroll.iter().any(|(u, _)| *u == user) {
+                        return Err(e(format!("{user} is enrolled twice")));
+                    }
+                    p.enroll.push((user, blocks));
+                }
                 _ => return Err(e(format!("unknown statement {kw}"))),
             }
         }
@@ -131,5 +157,12 @@ mod tests {
         assert_eq!(e.line, 1);
         let e = parse("FILEPOOLID A\nCONNECT NOBODY\n", Path::new(DMSPARMS)).unwrap_err();
         assert_eq!(e.line, 2);
+        assert_eq!(p[0].enroll.len(), 1);
+        assert_eq!(p[0].enroll[0].0.as_str(), "IMAPADM");
+        assert_eq!(p[0].enroll[0].1, Some(1024));
+        let e = parse("FILEPOOLID A\nENROLL X BLOCKS\n", Path::new(DMSPARMS)).unwrap_err();
+        assert_eq!((e.line, e.msg.as_str()), (2, "ENROLL BLOCKS value missing"));
+        let e = parse("FILEPOOLID A\nENROLL X\nENROLL x\n", Path::new(DMSPARMS)).unwrap_err();
+        assert_eq!(e.line, 3);
     }
 }

@@ -60,6 +60,9 @@ pub struct PoolConfig {
     pub connect: ConnectRule,
     /// Block limit of ENROLL without BLOCKS.
     pub default_blocks: u64,
+    /// Users the server enrols when it starts, unless they are enrolled already (service
+    /// machines that keep files of their own, such as IMAPADM's audit log), with their blocks.
+    pub enroll: Vec<(UserId, Option<u64>)>,
 }
 
 /// Tunables.
@@ -546,6 +549,32 @@ impl Pool {
                 None,
             )
         })
+    }
+
+    /// The DMSPARMS `ENROLL` statements, applied by the server at start: each user not yet
+    /// enrolled is enrolled. Returns the users it enrolled.
+    pub fn enroll_at_start(&self) -> Result<Vec<UserId>, DmsError> {
+        let mut done = Vec::new();
+        for (user, blocks) in &self.cfg.enroll {
+            let blocks = blocks.unwrap_or(self.cfg.default_blocks);
+            let res = self.commit(|t| {
+                let top = t.dirno();
+                t.op(
+                    Op::Enroll {
+                        user: user.clone(),
+                        blocks,
+                        top,
+                    },
+                    None,
+                )
+            });
+            match res {
+                Ok(()) => done.push(user.clone()),
+                Err(DmsError::AlreadyEnrolled(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
     }
 
     /// MODIFY USER: a new block limit (administrators).

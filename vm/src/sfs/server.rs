@@ -57,6 +57,12 @@ impl Guest for SfsServer {
                 Pool::open(&dir, cfg, PoolOptions::default())
                     .with_context(|| format!("file pool {name}"))?,
             );
+            for u in pool
+                .enroll_at_start()
+                .with_context(|| format!("file pool {name}: ENROLL"))?
+            {
+                vm.console(&format!("DMSWFV1125I {u} enrolled in file pool {name}"));
+            }
             vm.sfs_register(pool.clone());
             vm.console(&format!("DMSWFV1122I File pool {name} is ready"));
             pools.push(pool);
