@@ -103,7 +103,7 @@ impl Guest for Imapd {
         };
         let server = Arc::new(Server::new(
             cfg.clone(),
-            Mailstore::new(sfs),
+            Mailstore::new(sfs).with_log(console.clone()),
             Some(tls_cfg),
             check,
             console,

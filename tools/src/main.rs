@@ -137,6 +137,9 @@ enum Command {
         /// The new mbox file or Maildir.
         path: PathBuf,
     },
+    /// The folder indexes of a stopped system's mailstore: check, migrate to the current
+    /// version, dump (docs/index.md).
+    Index(cmd::index::IndexArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -336,6 +339,7 @@ fn main() -> ExitCode {
                 quiet,
             },
         ),
+        Command::Index(a) => cmd::index::run(a),
         Command::Bench {
             what:
                 BenchCmd::Spool {

@@ -94,9 +94,9 @@ impl From<StoreError> for Outcome {
             StoreError::OverQuota(_) => format!("[OVERQUOTA] {e}"),
             StoreError::Limit(t) if t.starts_with('[') => t.clone(),
             StoreError::Limit(_) => format!("[LIMIT] {e}"),
-            StoreError::Refused(_) => format!("[CANNOT] {e}"),
+            StoreError::Refused(_) | StoreError::Version(_) => format!("[CANNOT] {e}"),
             StoreError::Gone => format!("[NONEXISTENT] {e}"),
-            StoreError::Version(_) | StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
+            StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
                 tracing::error!(error = %e, "mailstore failure");
                 format!("[SERVERBUG] {e}")
             }

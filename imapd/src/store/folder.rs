@@ -8,9 +8,13 @@
 //! them durable in that order; each appender then publishes every pending append up to its own.
 //! Other changes (flags, expunges, copies in) are rarer and hold the lock through their fsync.
 //!
-//! Each change raises the folder's MODSEQ; sessions remember the MODSEQ they have reported and
-//! ask for what changed since ([`FolderState::expunged_since`], [`Msg::modseq`]). IDLE sessions
-//! wait on [`Folder::notified`].
+//! Each change takes the folder's next MODSEQ, which the index records with it (a message's in its
+//! `A` and `F` records, an expunge's in its `X` record), so MODSEQs survive restarts: a message's
+//! MODSEQ is that of its append or last flag change and the folder's HIGHESTMODSEQ only grows.
+//! An append's MODSEQ is given out with its UIDs, under the lock; it becomes the folder's when
+//! the append is published. Sessions remember the MODSEQ they have reported and ask for what
+//! changed since ([`FolderState::expunged_since`], [`Msg::modseq`]). IDLE sessions wait on
+//! [`Folder::notified`].
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -27,7 +31,7 @@ use vm::{
 
 use super::{
     error::StoreError,
-    index::{self, INDEX_FILE, IdxRec, MSG_TYPE, MsgRec, PER_RECORD, msg_name},
+    index::{self, INDEX_FILE, IdxRec, MIGRATE_HINT, MSG_TYPE, MsgRec, PER_RECORD, msg_name},
 };
 
 /// Expunges remembered for sessions to catch up with; older ones make a session resynchronise
@@ -104,14 +108,14 @@ pub struct Msg {
 }
 
 impl Msg {
-    fn from_rec(r: &MsgRec, modseq: u64) -> Msg {
+    fn from_rec(r: &MsgRec) -> Msg {
         Msg {
             uid: r.uid,
             flags: r.flags,
             keywords: r.keywords,
             size: r.size,
             date: r.date,
-            modseq,
+            modseq: r.modseq,
             source: r.source,
         }
     }
@@ -124,6 +128,7 @@ impl Msg {
             size: self.size,
             date: self.date,
             source: self.source,
+            modseq: self.modseq,
         }
     }
 }
@@ -172,6 +177,7 @@ pub struct Stored {
 #[derive(Debug)]
 struct Pending {
     seq: u64,
+    modseq: u64,
     msgs: Vec<Msg>,
 }
 
@@ -186,12 +192,14 @@ pub struct FolderState {
     pub msgs: Vec<Msg>,
     /// Keyword names by number ("" = unused).
     pub keywords: Vec<String>,
-    /// Highest MODSEQ.
+    /// Highest MODSEQ (of what is published).
     pub modseq: u64,
     /// Messages from this UID up have not been seen by any session yet (`\Recent`).
     pub recent_floor: u32,
     /// The folder was deleted.
     pub deleted: bool,
+    /// The highest MODSEQ given out: `modseq`, or above it while appends wait to be published.
+    assigned: u64,
     expunged: VecDeque<(u64, u32)>,
     expunge_floor: u64,
     records: u64,
@@ -269,13 +277,18 @@ impl FolderState {
         Ok(bits)
     }
 
+    /// The next MODSEQ, for a change about to be written.
+    fn next_modseq(&mut self) -> u64 {
+        self.assigned = self.assigned.max(self.modseq) + 1;
+        self.assigned
+    }
+
     /// Publishes pending appends up to log sequence `seq` (durable now), in UID order.
     fn publish_upto(&mut self, seq: u64) {
         while self.pending.front().is_some_and(|p| p.seq <= seq) {
             let p = self.pending.pop_front().unwrap();
-            self.modseq += 1;
-            for mut m in p.msgs {
-                m.modseq = self.modseq;
+            self.modseq = self.modseq.max(p.modseq);
+            for m in p.msgs {
                 if m.source != 0 {
                     self.sources.insert(m.source);
                 }
@@ -354,11 +367,14 @@ impl Folder {
             && let Ok(v) = index::version_of(h)
             && v != index::VERSION
         {
-            return Err(StoreError::Version(format!(
-                "Folder index of {} is version {v}; this server reads version {}",
-                dir.display(),
-                index::VERSION
-            )));
+            return Err(StoreError::Version(if v < index::VERSION {
+                format!("Folder index is version {v}; {MIGRATE_HINT}")
+            } else {
+                format!(
+                    "Folder index is version {v}; this server reads version {}",
+                    index::VERSION
+                )
+            }));
         }
         let l = index::replay(&recs)
             .map_err(|b| StoreError::Corrupt(format!("index of {}: {}", dir.display(), b.0)))?;
@@ -371,13 +387,15 @@ impl Folder {
         let st = FolderState {
             uidvalidity: l.uidvalidity,
             uidnext: l.uidnext,
-            msgs: l.msgs.iter().map(|r| Msg::from_rec(r, 1)).collect(),
+            msgs: l.msgs.iter().map(Msg::from_rec).collect(),
             keywords: l.keywords,
-            modseq: 1,
+            modseq: l.highest_modseq,
             recent_floor: l.uidnext,
             deleted: false,
+            assigned: l.highest_modseq,
             expunged: VecDeque::new(),
-            expunge_floor: 0,
+            // Expunges before this opening are not remembered.
+            expunge_floor: l.highest_modseq,
             records: l.records,
             pending: VecDeque::new(),
             sources,
@@ -388,7 +406,7 @@ impl Folder {
             dir,
             st: Mutex::new(st),
             changed: tokio::sync::Notify::new(),
-            version: AtomicU64::new(1),
+            version: AtomicU64::new(l.highest_modseq),
             headers: Mutex::new(HeaderCache::default()),
         };
         // An index appended to many times is in many pieces of log; one rewrite makes reading
@@ -409,7 +427,7 @@ impl Folder {
         uidvalidity: u32,
     ) -> Result<(), DmsError> {
         pool.create_dir_in(t, who, dir, vm::sfs::Control::File)?;
-        let idx = pool.stage_content(&records(vec![index::header(uidvalidity, 1)]))?;
+        let idx = pool.stage_content(&records(vec![index::header(uidvalidity, 1, 1)]))?;
         pool.put_in(t, who, dir, INDEX_FILE.0, INDEX_FILE.1, idx, true)
     }
 
@@ -437,7 +455,7 @@ impl Folder {
     pub fn mark_deleted(&self) {
         let mut st = self.lock();
         st.deleted = true;
-        st.modseq += 1;
+        st.modseq = st.next_modseq();
         self.publish(&st);
     }
 
@@ -511,6 +529,7 @@ impl Folder {
         }
         let saved_keywords = st.keywords.clone();
         let first = st.uidnext;
+        let modseq = st.next_modseq();
         let mut recs = Vec::new();
         let mut new = Vec::with_capacity(metas.len());
         for (i, (size, flags, kws, date, source)) in metas.into_iter().enumerate() {
@@ -527,7 +546,7 @@ impl Folder {
                 keywords,
                 size,
                 date,
-                modseq: 0,
+                modseq,
                 source,
             };
             recs.push(IdxRec::Add(m.rec()).encode());
@@ -551,7 +570,11 @@ impl Folder {
         };
         st.uidnext = first + uids.len() as u32;
         st.records += nrec;
-        st.pending.push_back(Pending { seq, msgs: new });
+        st.pending.push_back(Pending {
+            seq,
+            modseq,
+            msgs: new,
+        });
         drop(st);
         let durable = sfs.wait_durable(seq);
         let mut st = self.lock();
@@ -641,17 +664,17 @@ impl Folder {
                 after: before,
             });
         }
+        let ms = st.next_modseq();
         recs.extend(
             changes
                 .chunks(PER_RECORD)
-                .map(|c| IdxRec::Flags(c.to_vec()).encode()),
+                .map(|c| IdxRec::Flags(ms, c.to_vec()).encode()),
         );
         if let Err(e) = self.commit_locked(sfs, &mut st, recs, |_, _, _| Ok(())) {
             st.keywords = saved_keywords;
             return Err(e);
         }
-        st.modseq += 1;
-        let ms = st.modseq;
+        st.modseq = ms;
         for (u, f, k) in &changes {
             if let Some(i) = st.pos(*u) {
                 let m = &mut st.msgs[i];
@@ -699,7 +722,8 @@ impl Folder {
         st: &mut FolderState,
         gone: &[u32],
     ) -> Result<(), StoreError> {
-        let recs = chunks(gone, IdxRec::Expunge);
+        let ms = st.next_modseq();
+        let recs = chunks(gone, |c| IdxRec::Expunge(ms, c));
         let dir = self.dir.clone();
         self.commit_locked(sfs, st, recs, |pool, who, t| {
             for u in gone {
@@ -711,7 +735,7 @@ impl Folder {
             }
             Ok(())
         })?;
-        st.modseq += 1;
+        st.modseq = ms;
         let set: HashSet<u32> = gone.iter().copied().collect();
         let mut srcs = Vec::new();
         st.msgs.retain(|m| {
@@ -776,6 +800,8 @@ impl Folder {
         }
         let src_kw = src.keywords.clone();
         let same = dstate.is_none();
+        // MOVE to another folder: the expunge's MODSEQ in the source.
+        let src_ms = if mv && !same { src.next_modseq() } else { 0 };
         let target = dst.unwrap_or(self);
         // The target's state: the other folder's, or (COPY/MOVE within one folder) the same.
         let d: &mut FolderState = match dstate {
@@ -791,6 +817,9 @@ impl Folder {
             ));
         }
         let saved = d.keywords.clone();
+        let dst_ms = d.next_modseq();
+        // MOVE within the folder: the copies first, then the expunge.
+        let src_ms = if mv && same { d.next_modseq() } else { src_ms };
         let mut drecs = Vec::new();
         let mut added = Vec::with_capacity(picked.len());
         for (i, m) in picked.iter().enumerate() {
@@ -811,7 +840,7 @@ impl Folder {
                 uid: d.uidnext + i as u32,
                 keywords: kb,
                 source: 0,
-                modseq: 0,
+                modseq: dst_ms,
                 ..*m
             };
             drecs.push(IdxRec::Add(n.rec()).encode());
@@ -826,7 +855,7 @@ impl Folder {
         let (src_dir, dst_dir) = (&self.dir, &target.dir);
         let n_drecs = drecs.len() as u64;
         let srecs = if mv {
-            chunks(&gone, IdxRec::Expunge)
+            chunks(&gone, |c| IdxRec::Expunge(src_ms, c))
         } else {
             Vec::new()
         };
@@ -866,16 +895,15 @@ impl Folder {
         d.publish_upto(seq);
         d.records += n_drecs;
         d.uidnext += added.len() as u32;
-        d.modseq += 1;
-        let ms = d.modseq;
-        for mut n in added {
-            n.modseq = ms;
-            d.msgs.push(n);
-        }
+        d.modseq = d.modseq.max(dst_ms);
+        d.msgs.extend(added);
         target.publish(d);
         if mv {
+            // Appends to the source logged before this unit are durable with it: publish them
+            // first, so that they are not hidden under the expunge's MODSEQ.
+            src.publish_upto(seq);
             src.records += n_srecs;
-            src.modseq += 1;
+            src.modseq = src.modseq.max(src_ms);
             let set: HashSet<u32> = gone.iter().copied().collect();
             src.msgs.retain(|m| !set.contains(&m.uid));
             src.log_expunges(&gone);
@@ -901,6 +929,7 @@ impl Folder {
         let recs = index::snapshot(
             st.uidvalidity,
             st.uidnext,
+            st.modseq,
             &st.keywords,
             st.msgs.iter().map(|m| m.rec()),
         );

@@ -1,7 +1,7 @@
 //! Users' mail: enrolment, the folder list, and the folders open in memory.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -35,10 +35,37 @@ fn records(recs: Vec<Vec<u8>>) -> Content {
     }
 }
 
+/// Where the mailstore reports folders it refuses (the IMAP console).
+pub type StoreLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Reports folders refused for their index version, once per folder and run.
+#[derive(Default)]
+struct Refusals {
+    log: Option<StoreLog>,
+    seen: Mutex<HashSet<(UserId, u32)>>,
+}
+
+impl Refusals {
+    fn report(&self, user: &UserId, id: u32, name: &str, e: &StoreError) {
+        if !lock(&self.seen).insert((user.clone(), id)) {
+            return;
+        }
+        let line = format!(
+            "DTCIMA0240E Folder {name} ({}) of {user} refused: {e}",
+            dir_name(id)
+        );
+        tracing::error!("{line}");
+        if let Some(log) = &self.log {
+            log(&line);
+        }
+    }
+}
+
 /// The mailstore: the IMAP machine's connection to the pool and the users loaded from it.
 pub struct Mailstore {
     sfs: Arc<SfsClient>,
     users: Mutex<HashMap<UserId, Arc<UserStore>>>,
+    refusals: Arc<Refusals>,
 }
 
 impl std::fmt::Debug for Mailstore {
@@ -53,7 +80,17 @@ impl Mailstore {
         Mailstore {
             sfs: Arc::new(sfs),
             users: Mutex::new(HashMap::new()),
+            refusals: Arc::new(Refusals::default()),
         }
+    }
+
+    /// Reports folders refused because of their index version (`DTCIMA0240E`) to `log` too.
+    pub fn with_log(mut self, log: StoreLog) -> Mailstore {
+        self.refusals = Arc::new(Refusals {
+            log: Some(log),
+            seen: Mutex::new(HashSet::new()),
+        });
+        self
     }
 
     /// The pool connection.
@@ -153,6 +190,7 @@ impl Mailstore {
             sfs: self.sfs.clone(),
             list: Mutex::new(list),
             open: Mutex::new(HashMap::new()),
+            refusals: self.refusals.clone(),
         });
         let mut g = lock(&self.users);
         Ok(g.entry(user.clone()).or_insert(u).clone())
@@ -172,6 +210,7 @@ pub struct UserStore {
     sfs: Arc<SfsClient>,
     list: Mutex<FolderList>,
     open: Mutex<HashMap<u32, Arc<Folder>>>,
+    refusals: Arc<Refusals>,
 }
 
 impl std::fmt::Debug for UserStore {
@@ -201,7 +240,11 @@ impl UserStore {
         let e = self
             .entry(name)
             .ok_or_else(|| StoreError::NoMailbox(name.to_string()))?;
-        self.folder_by_id(e.id)
+        self.folder_by_id(e.id).inspect_err(|err| {
+            if let StoreError::Version(_) = err {
+                self.refusals.report(&self.user, e.id, &e.name, err);
+            }
+        })
     }
 
     /// The open folder, loading it on first use. The load happens under the open-folder map's

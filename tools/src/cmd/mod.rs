@@ -7,6 +7,7 @@ pub mod bench_sfs;
 pub mod bench_smtp;
 pub mod console;
 pub mod cp;
+pub mod index;
 pub mod ipl;
 pub mod mailio;
 pub mod punch;
