@@ -78,10 +78,8 @@ fn render(
     atts: &[FetchAtt],
     m: &Msg,
     flags: &[u8],
-    parsed: Option<&Message<'_>>,
+    p: &Message<'_>,
 ) -> Result<(), String> {
-    let empty = Message::parse(b"");
-    let p = parsed.unwrap_or(&empty);
     for (i, a) in atts.iter().enumerate() {
         if i > 0 {
             out.sp();
@@ -236,24 +234,31 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             }
         }
     }
-    // Snapshot the index entries (and flags) under the lock; bodies are read after.
-    let snap: Vec<(u32, Msg, Vec<u8>)> = {
+    // Snapshot the index entries (and flags) under the lock; bodies are read after. The flags
+    // of all messages go into one buffer (a FETCH 1:* of a big folder would otherwise make
+    // and free an allocation per message).
+    let mut flag_text = Out::new();
+    let snap: Vec<(u32, Msg, std::ops::Range<usize>)> = {
         let v = s.view.as_ref().unwrap();
         let st = folder.lock();
         uids.iter()
             .filter_map(|u| {
                 let seq = v.seq_of(*u)?;
                 let m = st.msgs[st.pos(*u)?];
-                let mut f = Out::new();
+                let start = flag_text.buf.len();
                 if with_flags {
-                    write_flags(&mut f, &st, &m, v.is_recent(*u));
+                    write_flags(&mut flag_text, &st, &m, v.is_recent(*u));
                 }
-                Some((seq, m, f.buf))
+                Some((seq, m, start..flag_text.buf.len()))
             })
             .collect()
     };
     let missing = snap.len() < uids.len();
-    for (seq, m, flags) in snap {
+    let mut item = Out::new();
+    // What the items that need no content are rendered against (parsed once, not per message).
+    let empty = Message::parse(b"");
+    for (seq, m, flag_range) in snap {
+        let flags = &flag_text.buf[flag_range];
         let data: Option<std::sync::Arc<[u8]>> = if !content {
             None
         } else if headers_only {
@@ -270,8 +275,14 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
             }
         };
         let parsed = data.as_deref().map(Message::parse);
-        let mut item = Out::new();
-        if let Err(why) = render(&mut item, &atts, &m, &flags, parsed.as_ref()) {
+        item.buf.clear();
+        if let Err(why) = render(
+            &mut item,
+            &atts,
+            &m,
+            flags,
+            parsed.as_ref().unwrap_or(&empty),
+        ) {
             return Outcome::No(format!("[UNKNOWN-CTE] {why}"));
         }
         s.out
