@@ -16,9 +16,13 @@ pub fn registry() -> Registry {
 /// build has, in start order (the file pool server first; IMAPADM after TCPIP, which starts the
 /// IMAP server it drives).
 pub fn startup_users(r: &Registry) -> Vec<&'static str> {
-    [("VMSERVS", "SFS"), ("TCPIP", "TCPIP"), ("IMAPADM", "IMAPADM")]
-        .into_iter()
-        .filter(|(_, prog)| r.get(prog).is_some())
-        .map(|(u, _)| u)
-        .collect()
+    [
+        ("VMSERVS", "SFS"),
+        ("TCPIP", "TCPIP"),
+        ("IMAPADM", "IMAPADM"),
+    ]
+    .into_iter()
+    .filter(|(_, prog)| r.get(prog).is_some())
+    .map(|(u, _)| u)
+    .collect()
 }
