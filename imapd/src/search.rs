@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate};
 
 use crate::{
-    mime::Message,
+    mime::{Message, SearchFields},
     proto::{
         command::{AddrField, Flag, SearchKey},
         seq::SeqSet,
@@ -27,6 +27,9 @@ pub struct Item<'a> {
     pub recent: bool,
     /// Parsed content, when a key needs it.
     pub content: Option<&'a Message<'a>>,
+    /// The decoded address and subject fields, when the keys need only those (see
+    /// [`fields_only`]); then `content` may be `None`.
+    pub fields: Option<&'a SearchFields>,
 }
 
 /// What every message's evaluation shares.
@@ -70,6 +73,23 @@ pub fn needs_content(k: &SearchKey) -> bool {
         | SearchKey::Body(_)
         | SearchKey::Text(_) => true,
         _ => false,
+    }
+}
+
+/// Whether the content keys of `k` are only FROM, TO, CC, BCC and SUBJECT, which the cached
+/// [`SearchFields`] answer without parsing the message.
+pub fn fields_only(k: &SearchKey) -> bool {
+    match k {
+        SearchKey::And(v) => v.iter().all(fields_only),
+        SearchKey::Or(a, b) => fields_only(a) && fields_only(b),
+        SearchKey::Not(a) => fields_only(a),
+        SearchKey::SentBefore(_)
+        | SearchKey::SentOn(_)
+        | SearchKey::SentSince(_)
+        | SearchKey::Header(..)
+        | SearchKey::Body(_)
+        | SearchKey::Text(_) => false,
+        _ => true,
     }
 }
 
@@ -147,18 +167,25 @@ pub fn eval(k: &SearchKey, it: &Item<'_>, cx: &Ctx<'_>) -> bool {
         SearchKey::Older(n) => cx.now - it.m.date > *n as i64,
         SearchKey::ModSeq(n) => it.m.modseq >= *n,
         SearchKey::Addr(field, s) => {
-            let name = match field {
-                AddrField::From => "from",
-                AddrField::To => "to",
-                AddrField::Cc => "cc",
-                AddrField::Bcc => "bcc",
+            let i = match field {
+                AddrField::From => 0,
+                AddrField::To => 1,
+                AddrField::Cc => 2,
+                AddrField::Bcc => 3,
             };
+            if let Some(f) = it.fields {
+                return f.addr[i].iter().any(|v| contains(v, s));
+            }
+            let name = SearchFields::ADDR_FIELDS[i];
             c.is_some_and(|c| {
                 c.address_text(name).iter().any(|v| contains(v, s))
                     || c.header_values(name).iter().any(|v| contains(v, s))
             })
         }
         SearchKey::Subject(s) => {
+            if let Some(f) = it.fields {
+                return f.subject.iter().any(|v| contains(v, s));
+            }
             c.is_some_and(|c| c.header_values("subject").iter().any(|v| contains(v, s)))
         }
         SearchKey::Header(name, s) => c.is_some_and(|c| {

@@ -43,6 +43,7 @@ use std::ops::Range;
 pub use self::address::Address;
 pub use self::binary::BinaryError;
 pub use self::content::ContentInfo;
+pub use self::search::SearchFields;
 pub use self::section::partial;
 use crate::proto::section::Section;
 use crate::proto::write::Out;

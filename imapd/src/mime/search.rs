@@ -20,6 +20,47 @@ use super::decode;
 use super::headers;
 use super::{Message, PartKind};
 
+/// The decoded texts SEARCH FROM, TO, CC, BCC and SUBJECT match, computed once per message
+/// (parsing the header, RFC 2047 decoding and writing address lists back is most of a header
+/// search's time) and cached by the folder beside the header block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchFields {
+    /// For FROM, TO, CC, BCC in that order: each field's address list written back, then each
+    /// field's decoded value (a key matches either).
+    pub addr: [Vec<String>; 4],
+    /// The decoded Subject values.
+    pub subject: Vec<String>,
+}
+
+impl SearchFields {
+    /// The header names of `addr`, in order.
+    pub const ADDR_FIELDS: [&'static str; 4] = ["from", "to", "cc", "bcc"];
+
+    /// The fields of a parsed message.
+    pub fn of(m: &Message<'_>) -> SearchFields {
+        let addr = Self::ADDR_FIELDS.map(|name| {
+            let mut v = m.address_text(name);
+            v.extend(m.header_values(name));
+            v
+        });
+        SearchFields {
+            addr,
+            subject: m.header_values("subject"),
+        }
+    }
+
+    /// Bytes this holds (for the cache's budget).
+    pub fn size(&self) -> usize {
+        self.addr
+            .iter()
+            .chain(std::iter::once(&self.subject))
+            .flatten()
+            .map(|s| s.len() + 24)
+            .sum::<usize>()
+            + 128
+    }
+}
+
 impl<'a> Message<'a> {
     /// The values of every top-level field called `name`, unfolded but not decoded.
     pub fn header_values_raw(&self, name: &str) -> Vec<Cow<'a, [u8]>> {
@@ -120,6 +161,22 @@ mod tests {
         assert_eq!(m.address_text("to"), ["RealTo <user-to@domain.org>"]);
         assert_eq!(m.address_text("cc"), ["groupname:;"]);
         assert_eq!(m.addresses("to").len(), 1);
+    }
+
+    #[test]
+    fn search_fields_hold_what_the_keys_match() {
+        let m = Message::parse(
+            b"From: =?utf-8?q?Jos=C3=A9?= <jose@example.org>\r\nTo: a@b.example, c@d.example\r\nSubject: =?utf-8?q?caf=C3=A9?= menu\r\n\r\nbody",
+        );
+        let f = SearchFields::of(&m);
+        assert_eq!(
+            f.addr[0],
+            ["José <jose@example.org>", "José <jose@example.org>"]
+        );
+        assert_eq!(f.addr[1][0], "a@b.example, c@d.example");
+        assert!(f.addr[2].is_empty() && f.addr[3].is_empty());
+        assert_eq!(f.subject, ["café menu"]);
+        assert!(f.size() > 0);
     }
 
     #[test]

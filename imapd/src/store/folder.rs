@@ -65,18 +65,22 @@ pub fn header_end(raw: &[u8]) -> Option<usize> {
 #[derive(Debug, Default)]
 struct HeaderCache {
     map: std::collections::HashMap<u32, std::sync::Arc<[u8]>>,
+    /// SEARCH's decoded fields of messages whose header is in `map` (evicted with it).
+    fields: std::collections::HashMap<u32, std::sync::Arc<crate::mime::SearchFields>>,
     order: VecDeque<u32>,
     bytes: usize,
 }
 
 impl HeaderCache {
-    fn put(&mut self, uid: u32, h: std::sync::Arc<[u8]>) {
-        if h.len() > HEADER_CACHE_BYTES / 64 || self.map.contains_key(&uid) {
-            return;
+    fn put_fields(&mut self, uid: u32, f: std::sync::Arc<crate::mime::SearchFields>) {
+        if self.map.contains_key(&uid) && !self.fields.contains_key(&uid) {
+            self.bytes += f.size();
+            self.fields.insert(uid, f);
+            self.evict();
         }
-        self.bytes += h.len();
-        self.map.insert(uid, h);
-        self.order.push_back(uid);
+    }
+
+    fn evict(&mut self) {
         while self.bytes > HEADER_CACHE_BYTES {
             let Some(old) = self.order.pop_front() else {
                 break;
@@ -84,7 +88,20 @@ impl HeaderCache {
             if let Some(x) = self.map.remove(&old) {
                 self.bytes -= x.len();
             }
+            if let Some(f) = self.fields.remove(&old) {
+                self.bytes -= f.size();
+            }
         }
+    }
+
+    fn put(&mut self, uid: u32, h: std::sync::Arc<[u8]>) {
+        if h.len() > HEADER_CACHE_BYTES / 64 || self.map.contains_key(&uid) {
+            return;
+        }
+        self.bytes += h.len();
+        self.map.insert(uid, h);
+        self.order.push_back(uid);
+        self.evict();
     }
 }
 
@@ -508,6 +525,35 @@ impl Folder {
             .unwrap_or_else(|p| p.into_inner())
             .put(uid, h.clone());
         Ok(Some(h))
+    }
+
+    /// The decoded header fields SEARCH FROM/TO/CC/BCC/SUBJECT match, cached with the header;
+    /// `None` if the message is gone.
+    pub fn search_fields(
+        &self,
+        sfs: &SfsClient,
+        uid: u32,
+    ) -> Result<Option<std::sync::Arc<crate::mime::SearchFields>>, StoreError> {
+        if let Some(f) = self
+            .headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fields
+            .get(&uid)
+        {
+            return Ok(Some(f.clone()));
+        }
+        let Some(h) = self.header(sfs, uid)? else {
+            return Ok(None);
+        };
+        let f = std::sync::Arc::new(crate::mime::SearchFields::of(&crate::mime::Message::parse(
+            &h,
+        )));
+        self.headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .put_fields(uid, f.clone());
+        Ok(Some(f))
     }
 
     /// Appends messages (MULTIAPPEND: all or none); returns their UIDs once durable.

@@ -8,7 +8,7 @@ use crate::{
         command::{Cmd, SearchReturn},
         seq::compact,
     },
-    search::{Ctx, Item, eval, needs_body, needs_content},
+    search::{Ctx, Item, eval, fields_only, needs_body, needs_content},
     store::Msg,
 };
 
@@ -63,10 +63,29 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
     };
     let content = needs_content(key);
     let body = needs_body(key);
+    let fields = content && fields_only(key);
     let user = super::util::user(s);
     let mut hits: Vec<(u32, u32)> = Vec::new();
     for (seq, m, recent) in &items {
-        let matched = if content {
+        let matched = if fields {
+            // FROM/TO/CC/BCC/SUBJECT: the folder's cached decoded fields.
+            let f = match folder.search_fields(user.sfs(), m.uid) {
+                Ok(Some(f)) => f,
+                Ok(None) => continue,
+                Err(e) => return e.into(),
+            };
+            eval(
+                key,
+                &Item {
+                    seq: *seq,
+                    m,
+                    recent: *recent,
+                    content: None,
+                    fields: Some(&f),
+                },
+                &cx,
+            )
+        } else if content {
             // Header keys need only the (cached) header block.
             let data: std::sync::Arc<[u8]> = if body {
                 match folder.read(user.sfs(), m.uid) {
@@ -89,6 +108,7 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
                     m,
                     recent: *recent,
                     content: Some(&parsed),
+                    fields: None,
                 },
                 &cx,
             )
@@ -100,6 +120,7 @@ pub fn run(s: &mut Session, c: &Cmd) -> Outcome {
                     m,
                     recent: *recent,
                     content: None,
+                    fields: None,
                 },
                 &cx,
             )
