@@ -14,7 +14,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use common::{TestSystem, imapline::ImapConn, vmimap};
@@ -195,18 +195,7 @@ fn acknowledged_imap_changes_survive_kill_9() {
     let t = Arc::new(TestSystem::ipl());
     let out = vmimap(&["admin", "enroll", "DEMO", "400000"], &t.dir);
     assert_eq!(out.code, 0, "{out:?}");
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = common::seeded_rng();
     let stop = Arc::new(AtomicBool::new(false));
     let paused = Arc::new(AtomicBool::new(false));
     let up = Arc::new(AtomicU64::new(0));

@@ -5,36 +5,14 @@ mod common;
 mod imap_support;
 mod smtp_support;
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    time::Duration,
-};
-
 use common::TestSystem;
 use imap_support::{Imap, admin};
-use smtp_support::{reader, wait_for};
+use smtp_support::{reader, smsg_timed, wait_for};
 
 /// `SMSG IMAPADM text` as `user` through the control socket: the MSG lines that came back (up
 /// to 30 s for the first, then until 1.5 s pass without one).
 fn smsg(t: &TestSystem, user: &str, text: &str) -> Vec<String> {
-    let mut s = std::os::unix::net::UnixStream::connect(t.dir.join("control.sock")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let req = serde_json::json!({
-        "op": "smsg", "user": user, "to": "IMAPADM", "text": text,
-        "wait_ms": 30000, "quiet_ms": 1500
-    });
-    s.write_all(format!("{req}\n").as_bytes()).unwrap();
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(line.trim()).expect("a JSON reply");
-    v["lines"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|l| l.as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    smsg_timed(t, user, "IMAPADM", text, 30_000, 1500)
 }
 
 /// Asserts the answer's last line begins with `id`; returns the answer.

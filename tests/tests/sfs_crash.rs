@@ -11,7 +11,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use common::{
@@ -157,18 +157,7 @@ fn acknowledged_sfs_writes_survive_kill_9() {
             );
         }
     }
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = common::seeded_rng();
     let stop = Arc::new(AtomicBool::new(false));
     let up = Arc::new(AtomicU64::new(0));
     let acked: Vec<Arc<Mutex<Acked>>> = WRITERS.iter().map(|_| Arc::default()).collect();

@@ -19,7 +19,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use common::{TestSystem, vmimap};
@@ -171,18 +171,7 @@ fn enroll_demo(t: &TestSystem) {
 fn mail_with_a_250_is_filed_exactly_once_across_kill_9() {
     let t = Arc::new(TestSystem::ipl());
     enroll_demo(&t);
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = common::seeded_rng();
     let stop = Arc::new(AtomicBool::new(false));
     let logs: Vec<Arc<Mutex<Log>>> = (0..SESSIONS).map(|_| Arc::default()).collect();
     let threads: Vec<_> = (0..SESSIONS)

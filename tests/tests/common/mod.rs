@@ -615,3 +615,20 @@ impl Drop for Term {
         let _ = self.child.wait();
     }
 }
+
+/// A random source for the crash tests: xorshift seeded from the clock, the seed printed so a
+/// failing run can be told apart (the kill moments differ from run to run by design).
+pub fn seeded_rng() -> impl FnMut() -> u64 {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("seed {seed}");
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

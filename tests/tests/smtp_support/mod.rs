@@ -194,10 +194,24 @@ pub fn split_received(m: &[u8]) -> (String, Vec<u8>) {
 
 /// `SMSG to text` as `user` through the control socket: the MSG lines that came back.
 pub fn smsg(t: &TestSystem, user: &str, to: &str, text: &str) -> Vec<String> {
+    smsg_timed(t, user, to, text, 10_000, 500)
+}
+
+/// [`smsg`] waiting up to `wait_ms` for the first line, then until `quiet_ms` pass without one.
+pub fn smsg_timed(
+    t: &TestSystem,
+    user: &str,
+    to: &str,
+    text: &str,
+    wait_ms: u64,
+    quiet_ms: u64,
+) -> Vec<String> {
     let mut s = std::os::unix::net::UnixStream::connect(t.dir.join("control.sock")).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(wait_ms * 2 + 10_000)))
+        .unwrap();
     let req = serde_json::json!({
-        "op": "smsg", "user": user, "to": to, "text": text, "wait_ms": 10000, "quiet_ms": 500
+        "op": "smsg", "user": user, "to": to, "text": text,
+        "wait_ms": wait_ms, "quiet_ms": quiet_ms
     });
     s.write_all(format!("{req}\n").as_bytes()).unwrap();
     let mut line = String::new();
