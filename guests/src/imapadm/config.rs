@@ -24,14 +24,13 @@ use nom::{
     bytes::complete::{tag, take_while_m_n},
     combinator::{all_consuming, map_res},
     multi::separated_list1,
-    sequence::terminated,
 };
 use spool::Class;
 use vm::{
     UserId,
-    config::{err, statements},
+    config::{err, statements, stmt::Stmt},
     directory::FileError,
-    grammar::{decimal, whole},
+    grammar::whole,
     sfs::{DirId, PoolName},
 };
 
@@ -182,69 +181,14 @@ fn classes(i: &str) -> IResult<&str, Vec<char>> {
         .parse(i)
 }
 
-/// A statement and where it is.
-struct Stmt<'a> {
-    path: &'a Path,
-    line: usize,
-    kw: String,
-    ops: Vec<&'a str>,
-}
-
-impl Stmt<'_> {
-    fn fail(&self, msg: impl std::fmt::Display) -> FileError {
-        err(self.path, self.line, format!("{}: {msg}", self.kw))
-    }
-
-    fn one(&self) -> Result<&str, FileError> {
-        match self.ops.as_slice() {
-            [v] => Ok(v),
-            _ => Err(self.fail("takes one operand")),
-        }
-    }
-
-    fn number(&self, lo: u64, hi: u64) -> Result<u64, FileError> {
-        let v = self.one()?;
-        let n = whole(v, terminated(decimal, nom::combinator::eof))
-            .ok_or_else(|| self.fail(format!("{v} is not a number")))?;
-        if !(lo..=hi).contains(&n) {
-            return Err(self.fail(format!("{n} is not between {lo} and {hi}")));
-        }
-        Ok(n)
-    }
-
-    fn userid(&self, v: &str) -> Result<UserId, FileError> {
-        UserId::parse(v).map_err(|_| self.fail(format!("{v} is not a userid")))
-    }
-
-    fn userids(&self, ops: &[&str], into: &mut Vec<UserId>) -> Result<(), FileError> {
-        if ops.is_empty() {
-            return Err(self.fail("names at least one userid"));
-        }
-        for o in ops {
-            let u = self.userid(o)?;
-            if !into.contains(&u) {
-                into.push(u);
-            }
-        }
-        Ok(())
-    }
-}
-
 impl Config {
     /// Parses the file's text; errors name the file and line.
     pub fn parse(text: &str, path: &Path) -> Result<Config, FileError> {
         let mut c = Config::default();
         let mut seen_auth = false;
         for (line, stmt) in statements(text, path)? {
-            let toks: Vec<&str> = stmt.split_whitespace().collect();
-            let Some((kw, ops)) = toks.split_first() else {
+            let Some(s) = Stmt::new(path, line, &stmt) else {
                 continue;
-            };
-            let s = Stmt {
-                path,
-                line,
-                kw: kw.to_ascii_uppercase(),
-                ops: ops.to_vec(),
             };
             match s.kw.as_str() {
                 "AUTHORIZE" => {

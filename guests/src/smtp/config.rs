@@ -43,7 +43,7 @@ use nom::{
 use spool::Class;
 use vm::{
     UserId,
-    config::{err, statements},
+    config::{err, statements, stmt::Stmt},
     directory::FileError,
     grammar::{decimal, storage, whole},
 };
@@ -355,54 +355,13 @@ fn is_domain(s: &str) -> bool {
         })
 }
 
-/// The operands of a statement and where it is, for the checks below.
-struct Stmt<'a> {
-    path: &'a Path,
-    line: usize,
-    kw: String,
-    ops: Vec<&'a str>,
-    text: &'a str,
+/// SMTP CONFIG's own operand checks on top of the shared [`Stmt`] ones.
+trait SmtpStmt {
+    fn duration(&self, default_unit: u64) -> Result<Duration, FileError>;
+    fn hostport(&self, v: &str) -> Result<(String, u16), FileError>;
 }
 
-impl Stmt<'_> {
-    fn fail(&self, msg: impl std::fmt::Display) -> FileError {
-        err(self.path, self.line, format!("{}: {msg}", self.kw))
-    }
-
-    fn one(&self) -> Result<&str, FileError> {
-        match self.ops.as_slice() {
-            [v] => Ok(v),
-            _ => Err(self.fail("takes one operand")),
-        }
-    }
-
-    fn number(&self, lo: u64, hi: u64) -> Result<u64, FileError> {
-        let v = self.one()?;
-        let n = whole(v, decimal).ok_or_else(|| self.fail(format!("{v} is not a number")))?;
-        if !(lo..=hi).contains(&n) {
-            return Err(self.fail(format!("{n} is not between {lo} and {hi}")));
-        }
-        Ok(n)
-    }
-
-    fn on_off(&self) -> Result<bool, FileError> {
-        match self.one()?.to_ascii_uppercase().as_str() {
-            "ON" => Ok(true),
-            "OFF" => Ok(false),
-            v => Err(self.fail(format!("{v} is not ON or OFF"))),
-        }
-    }
-
-    fn userid(&self, v: &str) -> Result<UserId, FileError> {
-        UserId::parse(v).map_err(|_| self.fail(format!("{v} is not a userid")))
-    }
-
-    /// The text after the keyword, for statements whose operand is a phrase.
-    fn rest(&self) -> &str {
-        let t = self.text.trim_start();
-        t[t.find(char::is_whitespace).unwrap_or(t.len())..].trim()
-    }
-
+impl SmtpStmt for Stmt<'_> {
     fn duration(&self, default_unit: u64) -> Result<Duration, FileError> {
         let r = self.rest();
         let d = all_consuming(duration(default_unit))
@@ -435,16 +394,8 @@ impl Config {
         let mut seen_auth = false;
         let mut seen_relay = false;
         for (line, stmt) in statements(text, path)? {
-            let toks: Vec<&str> = stmt.split_whitespace().collect();
-            let Some((kw, ops)) = toks.split_first() else {
+            let Some(s) = Stmt::new(path, line, &stmt) else {
                 continue;
-            };
-            let s = Stmt {
-                path,
-                line,
-                kw: kw.to_ascii_uppercase(),
-                ops: ops.to_vec(),
-                text: &stmt,
             };
             match s.kw.as_str() {
                 "PORT" => c.port = s.number(1, 65535)? as u16,

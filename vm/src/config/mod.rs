@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+pub mod stmt;
+
 use crate::{
     clock::TimeZone,
     directory::{FileError, UserId},
